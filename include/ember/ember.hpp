@@ -1,0 +1,6 @@
+// ember: the umbrella header.
+#pragma once
+
+#include "ember/config.hpp"
+#include "ember/error.hpp"
+#include "ember/kernels/dispatch.hpp"

@@ -1,0 +1,4 @@
+// ember: the one place that includes xsimd.
+#pragma once
+
+#include <xsimd/xsimd.hpp>

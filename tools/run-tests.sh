@@ -1,0 +1,34 @@
+#!/bin/sh
+# The README's test command: installs what is missing, builds everything and runs the test suite.
+# Options (for CI and developers):
+#   --sanitize        build in build-asan/ with -fsanitize=address,undefined; any report fails
+#   --compiler CXX    use another compiler (e.g. clang++-14), building in build-<name>/
+set -eu
+cd "$(dirname "$0")/.."
+build=build
+cxx=""
+sanitize=""
+while [ $# -gt 0 ]; do
+  case $1 in
+    --sanitize) sanitize=address,undefined; build=build-asan ;;
+    --compiler) cxx=$2; build=build-$(basename "$2"); shift ;;
+    *) echo "run-tests.sh: unknown option '$1'" >&2; exit 2 ;;
+  esac
+  shift
+done
+extra=""
+case $cxx in clang*) extra="libomp-14-dev clang-14" ;; esac
+./tools/install-deps.sh $extra
+echo "[tests] configuring and building in $build/"
+# Release with -O2 but without NDEBUG, so internal assertions stay on in tests.
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE=-O2 \
+  ${cxx:+-DCMAKE_CXX_COMPILER=$cxx} -DEMBER_SANITIZE="$sanitize" >/dev/null
+cmake --build "$build" --parallel "$(nproc)"
+echo "[tests] running"
+if [ -n "$sanitize" ]; then
+  # The consumer builds are not instrumented; everything else runs under the sanitizers.
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    ctest --test-dir "$build" --output-on-failure -j "$(nproc)" -LE consumer
+else
+  ctest --test-dir "$build" --output-on-failure -j "$(nproc)"
+fi
