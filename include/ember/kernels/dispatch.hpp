@@ -185,10 +185,67 @@ inline Isa set_isa(std::string_view name) {
 
 namespace kernels {
 
-// Run-time dispatched entry points.
+// Run-time dispatched entry points: same arguments as the KernelSet members (kernel_table.hpp).
 template <class T>
 void axpy(std::size_t n, T alpha, const T* x, T* y) {
   active_kernels().of<T>().axpy(n, alpha, x, y);
+}
+template <class T>
+void scale(std::size_t n, T alpha, T* x) {
+  active_kernels().of<T>().scale(n, alpha, x);
+}
+template <class T>
+void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, T alpha,
+          const T* a, std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc,
+          T* scratch = nullptr) {
+  active_kernels().of<T>().gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
+                                scratch);
+}
+template <class T>
+void gemm_strided_batched(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k,
+                          T alpha, const T* a, std::size_t lda, std::size_t stride_a, const T* b,
+                          std::size_t ldb, std::size_t stride_b, T beta, T* c, std::size_t ldc,
+                          std::size_t stride_c, std::size_t batch, T* scratch = nullptr) {
+  active_kernels().of<T>().gemm_strided_batched(trans_a, trans_b, m, n, k, alpha, a, lda, stride_a,
+                                                b, ldb, stride_b, beta, c, ldc, stride_c, batch,
+                                                scratch);
+}
+template <class T>
+void gemv(bool trans_a, std::size_t m, std::size_t n, T alpha, const T* a, std::size_t lda,
+          const T* x, T beta, T* y) {
+  active_kernels().of<T>().gemv(trans_a, m, n, alpha, a, lda, x, beta, y);
+}
+template <class T>
+void unary(UnaryOp op, std::size_t n, const T* x, T* y) {
+  active_kernels().of<T>().unary(op, n, x, y);
+}
+template <class T>
+void binary(BinaryOp op, std::size_t n, const T* a, const T* b, T* y) {
+  active_kernels().of<T>().binary(op, n, a, b, y);
+}
+template <class T>
+void binary_scalar(BinaryOp op, std::size_t n, const T* a, T s, bool scalar_first, T* y) {
+  active_kernels().of<T>().binary_scalar(op, n, a, s, scalar_first, y);
+}
+template <class T>
+void binary_rowvec(BinaryOp op, std::size_t rows, std::size_t cols, const T* a, std::size_t lda,
+                   const T* v, T* y, std::size_t ldy) {
+  active_kernels().of<T>().binary_rowvec(op, rows, cols, a, lda, v, y, ldy);
+}
+template <class T>
+void softmax_rows(std::size_t rows, std::size_t cols, const T* x, std::size_t ldx, T* y,
+                  std::size_t ldy) {
+  active_kernels().of<T>().softmax_rows(rows, cols, x, ldx, y, ldy);
+}
+template <class T>
+void log_softmax_rows(std::size_t rows, std::size_t cols, const T* x, std::size_t ldx, T* y,
+                      std::size_t ldy) {
+  active_kernels().of<T>().log_softmax_rows(rows, cols, x, ldx, y, ldy);
+}
+template <class T>
+void reduce_rows(RowReduce op, std::size_t rows, std::size_t cols, const T* x, std::size_t ldx,
+                 T* out) {
+  active_kernels().of<T>().reduce_rows(op, rows, cols, x, ldx, out);
 }
 
 }  // namespace kernels

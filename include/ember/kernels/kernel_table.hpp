@@ -1,17 +1,65 @@
 // ember: the table of kernel entry points that one instruction set provides.
+//
+// Conventions for every kernel: raw pointers, sizes and leading dimensions (row-major: element
+// (i, j) of a matrix with leading dimension ld is p[i * ld + j]); no Tensor, no autograd, no
+// allocation unless a scratch pointer is allowed to be null; results are identical for any thread
+// count (work is split so that each output element is reduced in a fixed order).
 #pragma once
 
 #include <cstddef>
+#include <type_traits>
 
 #include "ember/kernels/isa.hpp"
 
 namespace ember::kernels {
 
-// The kernels for one element type. Plain function pointers: no Tensor, no autograd, no state.
+enum class UnaryOp { exp, log, tanh, sigmoid, relu, gelu, gelu_tanh, silu, neg, abs, sqrt, rsqrt };
+enum class BinaryOp { add, sub, mul, div, max, min };
+enum class RowReduce { sum, max, sumsq };
+
+// The kernels for one element type. Plain function pointers: no state.
 template <class T>
 struct KernelSet {
   // y[i] += alpha * x[i] for i < n.
   void (*axpy)(std::size_t n, T alpha, const T* x, T* y) noexcept = nullptr;
+  // x[i] *= alpha for i < n.
+  void (*scale)(std::size_t n, T alpha, T* x) noexcept = nullptr;
+
+  // C = alpha * op(A) * op(B) + beta * C, op(A) m x k, op(B) k x n, C m x n, row-major.
+  // trans_a: A is stored k x m (op(A) = A^T). beta == 0 ignores C's old contents (NaN included).
+  // scratch: at least gemm_scratch_size<T>(m, n, k) elements, or nullptr to let the call allocate.
+  void (*gemm)(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, T alpha,
+               const T* a, std::size_t lda, const T* b, std::size_t ldb, T beta, T* c,
+               std::size_t ldc, T* scratch) = nullptr;
+  // `batch` independent GEMMs; matrix i of A starts at a + i * stride_a (likewise B, C).
+  void (*gemm_strided_batched)(bool trans_a, bool trans_b, std::size_t m, std::size_t n,
+                               std::size_t k, T alpha, const T* a, std::size_t lda,
+                               std::size_t stride_a, const T* b, std::size_t ldb,
+                               std::size_t stride_b, T beta, T* c, std::size_t ldc,
+                               std::size_t stride_c, std::size_t batch, T* scratch) = nullptr;
+  // y = alpha * op(A) * x + beta * y; A is m x n; x, y contiguous.
+  void (*gemv)(bool trans_a, std::size_t m, std::size_t n, T alpha, const T* a, std::size_t lda,
+               const T* x, T beta, T* y) noexcept = nullptr;
+
+  // y[i] = f(x[i]) for i < n; y may equal x.
+  void (*unary)(UnaryOp op, std::size_t n, const T* x, T* y) noexcept = nullptr;
+  // y[i] = a[i] op b[i]; y may alias a or b.
+  void (*binary)(BinaryOp op, std::size_t n, const T* a, const T* b, T* y) noexcept = nullptr;
+  // y[i] = a[i] op s (scalar_first: s op a[i]).
+  void (*binary_scalar)(BinaryOp op, std::size_t n, const T* a, T s, bool scalar_first,
+                        T* y) noexcept = nullptr;
+  // y[r, c] = a[r, c] op v[c]: a trailing vector broadcast over rows (bias add).
+  void (*binary_rowvec)(BinaryOp op, std::size_t rows, std::size_t cols, const T* a,
+                        std::size_t lda, const T* v, T* y, std::size_t ldy) noexcept = nullptr;
+
+  // Row-wise softmax / log-softmax of a rows x cols matrix; y may equal x.
+  void (*softmax_rows)(std::size_t rows, std::size_t cols, const T* x, std::size_t ldx, T* y,
+                       std::size_t ldy) noexcept = nullptr;
+  void (*log_softmax_rows)(std::size_t rows, std::size_t cols, const T* x, std::size_t ldx, T* y,
+                           std::size_t ldy) noexcept = nullptr;
+  // out[r] = reduction of row r (sum, max, or sum of squares); max of an empty row is -inf.
+  void (*reduce_rows)(RowReduce op, std::size_t rows, std::size_t cols, const T* x,
+                      std::size_t ldx, T* out) noexcept = nullptr;
 };
 
 struct KernelTable {

@@ -2,8 +2,11 @@
 // compiled with its ISA's flags) and, without them, by dispatch.hpp for the compile-time arch.
 #pragma once
 
-#include "ember/kernels/axpy.hpp"
+#include "ember/kernels/blas1.hpp"
+#include "ember/kernels/elementwise.hpp"
+#include "ember/kernels/gemm.hpp"
 #include "ember/kernels/kernel_table.hpp"
+#include "ember/kernels/softmax.hpp"
 
 namespace ember::kernels::detail {
 
@@ -11,6 +14,17 @@ template <class Arch, class T>
 constexpr KernelSet<T> make_kernel_set() noexcept {
   KernelSet<T> s;
   s.axpy = &impl::axpy<Arch, T>;
+  s.scale = &impl::scale<Arch, T>;
+  s.gemm = &impl::gemm<Arch, T>;
+  s.gemm_strided_batched = &impl::gemm_strided_batched<Arch, T>;
+  s.gemv = &impl::gemv<Arch, T>;
+  s.unary = &impl::unary<Arch, T>;
+  s.binary = &impl::binary<Arch, T>;
+  s.binary_scalar = &impl::binary_scalar<Arch, T>;
+  s.binary_rowvec = &impl::binary_rowvec<Arch, T>;
+  s.softmax_rows = &impl::softmax_rows<Arch, T>;
+  s.log_softmax_rows = &impl::log_softmax_rows<Arch, T>;
+  s.reduce_rows = &impl::reduce_rows<Arch, T>;
   return s;
 }
 
