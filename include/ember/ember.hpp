@@ -4,3 +4,4 @@
 #include "ember/config.hpp"
 #include "ember/error.hpp"
 #include "ember/kernels/dispatch.hpp"
+#include "ember/kernels/parallel.hpp"
