@@ -18,7 +18,8 @@ namespace detail {
 inline bool view_strides(const Shape& shape, const Shape& strides, const Shape& new_shape,
                          Shape& out) {
   out.assign(new_shape.size(), 0);
-  if (numel_of(shape) == 0) {
+  // Empty or single-element tensors fit any shape of the same numel.
+  if (numel_of(shape) <= 1) {
     out = contiguous_strides(new_shape);
     return true;
   }
