@@ -80,7 +80,7 @@ Tensor<T> linspace(T start, T end, int64_t steps) {
                                       static_cast<double>(steps - 1)
                                 : 0.0;
   // The second half counts back from end (as PyTorch does) so end is hit exactly.
-  const int64_t half = steps / 2;
+  const int64_t half = steps == 1 ? 1 : steps / 2;
   for (int64_t i = 0; i < steps; ++i) {
     t.data()[i] =
         i < half
