@@ -35,8 +35,8 @@ TEST_CASE("arange, linspace and eye") {
   ember_test::check_values(ember::arange<double>(1.0, 2.0, 0.25), {4}, {1, 1.25, 1.5, 1.75}, 0, 0,
                            "arange(1, 2, 0.25)");
   ember_test::check_values(ember::arange<int64_t>(5, 0, -2), {3}, {5, 3, 1}, 0, 0, "descending");
-  ember_test::check_values(ember::linspace<double>(0.0, 1.0, 5), {5}, {0, 0.25, 0.5, 0.75, 1}, 0,
-                           0, "linspace");
+  ember_test::check_values(ember::linspace<double>(0.0, 1.0, 5), {5}, {0, 0.25, 0.5, 0.75, 1}, 0, 0,
+                           "linspace");
   CHECK(ember::linspace<float>(-1.f, 3.f, 7).data()[6] == 3.f);  // end is hit exactly
   CHECK(ember::linspace<float>(2.f, 5.f, 1).item() == 2.f);
   ember_test::check_values(ember::eye<float>(2, 3), {2, 3}, {1, 0, 0, 0, 1, 0}, 0, 0, "eye(2, 3)");
@@ -122,8 +122,9 @@ TEST_CASE("random distributions have the right range and moments") {
   CHECK(std::fabs(bern.mean().item() - 0.25) < 0.02);
   const auto probs = ember::tensor<double>({0.0, 1.0, 0.0, 1.0});
   ember_test::check_values(ember::bernoulli(probs, &g), {4}, {0, 1, 0, 1}, 0, 0, "p in {0, 1}");
-  CHECK_THROWS_WITH_AS(ember::randint(3, 3, {1}), "randint: expected low < high, got low = 3 and high = 3",
+  CHECK_THROWS_WITH_AS(ember::randint(3, 3, {1}),
+                       "randint: expected low < high, got low = 3 and high = 3",
                        ember::value_error);
-  CHECK_THROWS_WITH_AS(ember::bernoulli<float>({2}, 1.5), "bernoulli: expected 0 <= p <= 1, got 1.5",
-                       ember::value_error);
+  CHECK_THROWS_WITH_AS(ember::bernoulli<float>({2}, 1.5),
+                       "bernoulli: expected 0 <= p <= 1, got 1.5", ember::value_error);
 }

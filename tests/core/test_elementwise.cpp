@@ -55,13 +55,13 @@ template <class T>
 void run_all_cases() {
   for (const auto& c : ember_refs::broadcast_cases()) {
     const std::string op = c.op;
-    const std::string what = op + " case, first input shape " +
-                             ember::detail::concat(c.inputs[0].shape);
+    const std::string what =
+        op + " case, first input shape " + ember::detail::concat(c.inputs[0].shape);
     const double rtol = rtol_for<T>(), atol = std::is_same_v<T, float> ? 1e-6 : 1e-12;
     if (op == "where") {
-      const auto r = ember::where(ember_refs::to_tensor<T>(c.inputs[0]),
-                                  ember_refs::to_tensor<T>(c.inputs[1]),
-                                  ember_refs::to_tensor<T>(c.inputs[2]));
+      const auto r =
+          ember::where(ember_refs::to_tensor<T>(c.inputs[0]), ember_refs::to_tensor<T>(c.inputs[1]),
+                       ember_refs::to_tensor<T>(c.inputs[2]));
       ember_test::check_ref(r, c.outputs[0], rtol, atol, what);
     } else if (c.inputs.size() == 2) {
       const auto a = ember_refs::to_tensor<T>(c.inputs[0]);

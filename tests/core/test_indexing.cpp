@@ -29,7 +29,8 @@ void run_case(const ember_refs::RefCase& c) {
   if (op == "index_select") return check(x.index_select(p0, index(1)));
   if (op == "tril") return check(x.tril(p0));
   if (op == "triu") return check(x.triu(p0));
-  if (op == "masked_fill") return check(x.masked_fill(ember_refs::to_tensor<T>(c.inputs[1]), T(p0)));
+  if (op == "masked_fill")
+    return check(x.masked_fill(ember_refs::to_tensor<T>(c.inputs[1]), T(p0)));
   if (op == "slice") return check(x.slice(p0, c.params[1], c.params[2], c.params[3]));
   if (op == "select") return check(x.select(p0, c.params[1]));
   const auto y = ember_refs::to_tensor<T>(c.inputs[1]);
@@ -59,8 +60,8 @@ TEST_CASE("int64 tensors: indexing ops on integer data") {
   ember_test::check_values(x.tril(), {3, 4}, {0, 0, 0, 0, 4, 5, 0, 0, 8, 9, 10, 0}, 0, 0, "tril");
   ember_test::check_values(x.index_select(1, ember::tensor<int64_t>({3, -4})), {3, 2},
                            {3, 0, 7, 4, 11, 8}, 0, 0, "index_select with a negative index");
-  ember_test::check_values(x.gather(1, ember::tensor<int64_t>({{0}, {2}, {3}})), {3, 1},
-                           {0, 6, 11}, 0, 0, "gather");
+  ember_test::check_values(x.gather(1, ember::tensor<int64_t>({{0}, {2}, {3}})), {3, 1}, {0, 6, 11},
+                           0, 0, "gather");
 }
 
 TEST_CASE("split and chunk return views that cover the tensor") {
@@ -81,8 +82,8 @@ TEST_CASE("split and chunk return views that cover the tensor") {
 
 TEST_CASE("one_hot") {
   const auto l = ember::tensor<int64_t>({{0, 2}, {1, 0}});
-  ember_test::check_values(ember::one_hot(l), {2, 2, 3}, {1, 0, 0, 0, 0, 1, 0, 1, 0, 1, 0, 0}, 0,
-                           0, "inferred classes");
+  ember_test::check_values(ember::one_hot(l), {2, 2, 3}, {1, 0, 0, 0, 0, 1, 0, 1, 0, 1, 0, 0}, 0, 0,
+                           "inferred classes");
   CHECK(ember::one_hot(l, 5).shape() == ember::Shape{2, 2, 5});
   CHECK_THROWS_WITH_AS(ember::one_hot(l, 2), "one_hot: class value 2 is out of range for 2 classes",
                        ember::index_error);

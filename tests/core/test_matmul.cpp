@@ -23,8 +23,8 @@ TEST_CASE_TEMPLATE("matmul matches torch.matmul for every rank and broadcast bat
       b = b.transpose(-1, -2);
       CHECK_FALSE(a.is_contiguous());
     }
-    const std::string what = "matmul " + ember::detail::concat(a.shape()) + " @ " +
-                             ember::detail::concat(b.shape());
+    const std::string what =
+        "matmul " + ember::detail::concat(a.shape()) + " @ " + ember::detail::concat(b.shape());
     // float: sums of 3 products of values up to 2.
     const double tol = std::is_same_v<T, float> ? 1e-5 : 1e-12;
     ember_test::check_ref(ember::matmul(a, b), c.outputs[0], tol, tol, what);
@@ -41,7 +41,7 @@ TEST_CASE("int64 matmul uses exact integer arithmetic") {
 TEST_CASE_TEMPLATE("mm and bmm agree with a naive loop on larger, strided operands", T, float,
                    double) {
   const auto a = ember::randn<T>({4, 37, 29});
-  const auto b = ember::randn<T>({4, 41, 29}).transpose(1, 2);  // [4, 29, 41], transposed
+  const auto b = ember::randn<T>({4, 41, 29}).transpose(1, 2);       // [4, 29, 41], transposed
   const auto sliced = ember::randn<T>({4, 37, 60}).slice(2, 3, 32);  // row stride 60
   const auto c = a.bmm(b);
   const auto d = sliced.bmm(b);
@@ -71,16 +71,20 @@ TEST_CASE("matmul with a zero-sized inner dimension gives zeros") {
 TEST_CASE("matmul errors name the shapes") {
   CHECK_THROWS_WITH_AS(ember::matmul(ember::zeros<float>({2, 3}), ember::zeros<float>({4, 5})),
                        "matmul: shapes [2, 3] and [4, 5] cannot be multiplied", ember::shape_error);
-  CHECK_THROWS_WITH_AS(ember::matmul(ember::zeros<float>({2, 2, 3}), ember::zeros<float>({3, 3, 1})),
-                       "matmul: shapes [2] and [3] cannot be broadcast together (dimension 0: 2 vs 3)",
-                       ember::shape_error);
+  CHECK_THROWS_WITH_AS(
+      ember::matmul(ember::zeros<float>({2, 2, 3}), ember::zeros<float>({3, 3, 1})),
+      "matmul: shapes [2] and [3] cannot be broadcast together (dimension 0: 2 vs 3)",
+      ember::shape_error);
   CHECK_THROWS_WITH_AS(ember::matmul(ember::scalar_tensor<float>(1), ember::zeros<float>({3})),
                        "matmul: both arguments need at least 1 dimension, got shapes [] and [3]",
                        ember::shape_error);
   CHECK_THROWS_WITH_AS(ember::mm(ember::zeros<float>({2, 3, 1}), ember::zeros<float>({3, 1})),
-                       "mm: expects 2-d tensors, got shapes [2, 3, 1] and [3, 1]", ember::shape_error);
+                       "mm: expects 2-d tensors, got shapes [2, 3, 1] and [3, 1]",
+                       ember::shape_error);
   CHECK_THROWS_WITH_AS(ember::bmm(ember::zeros<float>({2, 3, 4}), ember::zeros<float>({3, 4, 5})),
-                       "bmm: batch sizes differ: shapes [2, 3, 4] and [3, 4, 5]", ember::shape_error);
+                       "bmm: batch sizes differ: shapes [2, 3, 4] and [3, 4, 5]",
+                       ember::shape_error);
   CHECK_THROWS_WITH_AS(ember::bmm(ember::zeros<float>({2, 3, 4}), ember::zeros<float>({2, 5, 5})),
-                       "bmm: shapes [2, 3, 4] and [2, 5, 5] cannot be multiplied", ember::shape_error);
+                       "bmm: shapes [2, 3, 4] and [2, 5, 5] cannot be multiplied",
+                       ember::shape_error);
 }

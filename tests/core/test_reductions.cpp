@@ -147,6 +147,6 @@ TEST_CASE("edge cases: empty, 0-d, NaN and infinities") {
 }
 
 TEST_CASE("norm rejects unsupported orders") {
-  CHECK_THROWS_WITH_AS(ember::ones<float>({3}).norm(3),
-                       "norm: p must be 1, 2 or inf, got 3", ember::value_error);
+  CHECK_THROWS_WITH_AS(ember::ones<float>({3}).norm(3), "norm: p must be 1, 2 or inf, got 3",
+                       ember::value_error);
 }

@@ -88,9 +88,10 @@ TEST_CASE("expand and broadcast_to make stride-0 views") {
   CHECK(b.view({3, 1}).expand({-1, 2}).shape() == Shape{3, 2});
   CHECK(ember::equal(b.broadcast_to({2, 3}).contiguous(),
                      ember::tensor<float>({{1.f, 2.f, 3.f}, {1.f, 2.f, 3.f}})));
-  CHECK_THROWS_WITH_AS(b.expand({2, 4}),
-                       "expand: cannot expand [3] to [2, 4] (dimension 1: size 3 must match 4 or be 1)",
-                       ember::shape_error);
+  CHECK_THROWS_WITH_AS(
+      b.expand({2, 4}),
+      "expand: cannot expand [3] to [2, 4] (dimension 1: size 3 must match 4 or be 1)",
+      ember::shape_error);
   CHECK_THROWS_WITH_AS(b.expand({}),
                        "expand: the number of sizes provided (0) must be at least the number of "
                        "dimensions (1); cannot expand [3] to []",
@@ -124,7 +125,8 @@ TEST_CASE("contiguous, clone, to, item and copy_") {
 
 TEST_CASE("property: a chain of views and its contiguous copy agree element by element") {
   const auto base = ember::randn<float>({5, 6, 7});
-  const auto v = base.permute({1, 2, 0}).slice(1, 1, 7, 2).select(2, -2).unsqueeze(1).expand({6, 4, 3});
+  const auto v =
+      base.permute({1, 2, 0}).slice(1, 1, 7, 2).select(2, -2).unsqueeze(1).expand({6, 4, 3});
   const auto c = v.contiguous();
   REQUIRE(c.is_contiguous());
   for (int64_t i = 0; i < 6; ++i) {

@@ -23,12 +23,10 @@ auto to_xtensor(const Tensor<T>& t) {
   t.check_defined("to_xtensor");
   std::vector<std::size_t> shape(t.shape().begin(), t.shape().end());
   std::vector<std::ptrdiff_t> strides(t.strides().begin(), t.strides().end());
-  // The adaptor's buffer spans exactly the elements the view can reach.
-  std::size_t extent = t.numel() > 0 ? 1 : 0;
-  for (std::size_t i = 0; i < shape.size() && extent > 0; ++i) {
-    extent += (shape[i] - 1) * static_cast<std::size_t>(t.strides()[i]);
-  }
-  return xt::adapt(t.data(), extent, xt::no_ownership(), std::move(shape), std::move(strides));
+  // xtensor insists the buffer size equals the element count; with gaps between elements (a
+  // slice with a step) the strides, not the size, say where each element is.
+  const auto n = static_cast<std::size_t>(t.numel());
+  return xt::adapt(t.data(), n, xt::no_ownership(), std::move(shape), std::move(strides));
 }
 
 template <class E>
