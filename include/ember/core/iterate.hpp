@@ -58,7 +58,11 @@ template <std::size_t N, class F>
 void for_each_row(const StridedPlan<N>& p, int64_t row_begin, int64_t row_end, F&& fn) {
   if (row_begin >= row_end) return;
   const std::size_t outer = p.sizes.empty() ? 0 : p.sizes.size() - 1;
-  std::vector<int64_t> idx(outer, 0);
+  // The odometer lives on the stack up to 16 outer dims (reductions call this once per output
+  // element); deeper tensors fall back to one heap buffer per call.
+  int64_t small[16] = {};
+  std::vector<int64_t> big(outer > 16 ? outer : 0, 0);
+  int64_t* idx = outer > 16 ? big.data() : small;
   std::array<int64_t, N> off{};
   int64_t r = row_begin;
   for (std::size_t d = outer; d-- > 0;) {
