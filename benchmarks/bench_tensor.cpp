@@ -192,6 +192,79 @@ void BM_sum_all_ember(benchmark::State& s) {
   bytes(s, kRows * kCols, 1);
 }
 
+// ---- the dispatched kernels called directly on raw memory: the Tensor layer's own overhead is the
+// ratio ember / kernel (the hand loops above also measure the kernels' speed) -------------------------
+
+void BM_add_kernel(benchmark::State& s) {
+  std::vector<float> a(kN, 0.5f), b(kN, 0.25f), c(kN);
+  for (auto _ : s) {
+    ember::kernels::binary<float>(ember::kernels::BinaryOp::add, kN, a.data(), b.data(), c.data());
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  bytes(s, kN, 3);
+}
+void BM_add_inplace_kernel(benchmark::State& s) {
+  std::vector<float> a(kN, 0.5f), b(kN, 0.f);
+  for (auto _ : s) {
+    ember::kernels::binary<float>(ember::kernels::BinaryOp::add, kN, a.data(), b.data(), a.data());
+    benchmark::DoNotOptimize(a.data());
+    benchmark::ClobberMemory();
+  }
+  bytes(s, kN, 3);
+}
+void BM_mul_kernel(benchmark::State& s) {
+  std::vector<float> a(kN, 0.5f), b(kN, 0.25f), c(kN);
+  for (auto _ : s) {
+    ember::kernels::binary<float>(ember::kernels::BinaryOp::mul, kN, a.data(), b.data(), c.data());
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  bytes(s, kN, 3);
+}
+void BM_exp_kernel(benchmark::State& s) {
+  std::vector<float> a(kN, 0.5f), c(kN);
+  for (auto _ : s) {
+    ember::kernels::unary<float>(ember::kernels::UnaryOp::exp, kN, a.data(), c.data());
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  bytes(s, kN, 2);
+}
+void BM_bias_add_kernel(benchmark::State& s) {
+  std::vector<float> x(kRows * kCols, 0.5f), b(kCols, 0.25f), y(kRows * kCols);
+  for (auto _ : s) {
+    ember::kernels::binary_rowvec<float>(ember::kernels::BinaryOp::add, kRows, kCols, x.data(),
+                                         kCols, b.data(), y.data(), kCols);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  bytes(s, kRows * kCols, 2);
+}
+void BM_sum_last_axis_kernel(benchmark::State& s) {
+  std::vector<float> x(kRows * kCols, 0.5f), out(kRows);
+  for (auto _ : s) {
+    ember::kernels::reduce_rows<float>(ember::kernels::RowReduce::sum, kRows, kCols, x.data(),
+                                       kCols, out.data());
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  bytes(s, kRows * kCols, 1);
+}
+void BM_sum_first_axis_kernel(benchmark::State& s) {
+  std::vector<float> x(kRows * kCols, 0.5f), out(kCols);
+  for (auto _ : s) {
+    std::fill(out.begin(), out.end(), 0.f);
+    for (int64_t r = 0; r < kRows; ++r) {
+      ember::kernels::binary<float>(ember::kernels::BinaryOp::add, kCols, out.data(),
+                                    x.data() + r * kCols, out.data());
+    }
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  bytes(s, kRows * kCols, 1);
+}
+
 // A strided (transposed) operand: the generic loop, for reference (no peer target).
 void BM_add_transposed_ember(benchmark::State& s) {
   SingleThread st;
@@ -207,18 +280,26 @@ void BM_add_transposed_ember(benchmark::State& s) {
 }  // namespace
 
 BENCHMARK(BM_add_loop);
+BENCHMARK(BM_add_kernel);
 BENCHMARK(BM_add_ember);
 BENCHMARK(BM_add_inplace_loop);
+BENCHMARK(BM_add_inplace_kernel);
 BENCHMARK(BM_add_inplace_ember);
 BENCHMARK(BM_mul_loop);
+BENCHMARK(BM_mul_kernel);
 BENCHMARK(BM_mul_ember);
 BENCHMARK(BM_exp_loop);
+BENCHMARK(BM_exp_kernel);
 BENCHMARK(BM_exp_ember);
 BENCHMARK(BM_bias_add_loop);
+BENCHMARK(BM_bias_add_kernel);
 BENCHMARK(BM_bias_add_ember);
 BENCHMARK(BM_sum_last_axis_loop);
+BENCHMARK(BM_sum_last_axis_kernel);
 BENCHMARK(BM_sum_last_axis_ember);
 BENCHMARK(BM_sum_first_axis_loop);
+BENCHMARK(BM_sum_first_axis_kernel);
 BENCHMARK(BM_sum_first_axis_ember);
 BENCHMARK(BM_sum_all_ember);
 BENCHMARK(BM_add_transposed_ember);
+BENCHMARK_MAIN();
