@@ -23,7 +23,8 @@ void bytes(benchmark::State& s, int64_t n, int arrays) {
   s.SetBytesProcessed(static_cast<int64_t>(s.iterations()) * n * arrays * 4);
 }
 
-// ---- elementwise, 1M floats ----------------------------------------------------------------------
+// ---- elementwise, 1M floats
+// ----------------------------------------------------------------------
 
 void BM_add_ember(benchmark::State& s) {
   SingleThread st;
@@ -109,7 +110,8 @@ void BM_exp_loop(benchmark::State& s) {
   bytes(s, kN, 2);
 }
 
-// ---- bias broadcast x[1024, 1024] + b[1024] --------------------------------------------------------
+// ---- bias broadcast x[1024, 1024] + b[1024]
+// --------------------------------------------------------
 
 void BM_bias_add_ember(benchmark::State& s) {
   SingleThread st;
@@ -134,7 +136,8 @@ void BM_bias_add_loop(benchmark::State& s) {
   bytes(s, kRows * kCols, 2);
 }
 
-// ---- reductions over the last and the first axis ---------------------------------------------------
+// ---- reductions over the last and the first axis
+// ---------------------------------------------------
 
 void BM_sum_last_axis_ember(benchmark::State& s) {
   SingleThread st;
@@ -193,7 +196,8 @@ void BM_sum_all_ember(benchmark::State& s) {
 }
 
 // ---- the dispatched kernels called directly on raw memory: the Tensor layer's own overhead is the
-// ratio ember / kernel (the hand loops above also measure the kernels' speed) -------------------------
+// ratio ember / kernel (the hand loops above also measure the kernels' speed)
+// -------------------------
 
 void BM_add_kernel(benchmark::State& s) {
   std::vector<float> a(kN, 0.5f), b(kN, 0.25f), c(kN);

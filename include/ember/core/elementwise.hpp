@@ -133,12 +133,15 @@ Tensor<T> scalar_operand(T s) {
 template <class T>
 T pow_scalar(T a, T b) {
   if constexpr (std::is_integral_v<T>) {
+    // Negative exponents truncate toward zero like integer division; overflow wraps (computed
+    // unsigned, so it is defined behaviour).
     if (b < 0) return a == 1 ? 1 : (a == -1 ? (b % 2 ? -1 : 1) : 0);
-    T r = 1;
-    for (T e = b, base = a; e > 0; e >>= 1, base *= base) {
+    uint64_t r = 1, base = static_cast<uint64_t>(a);
+    for (uint64_t e = static_cast<uint64_t>(b); e > 0; e >>= 1) {
       if (e & 1) r *= base;
+      if (e > 1) base *= base;
     }
-    return r;
+    return static_cast<T>(r);
   } else {
     return std::pow(a, b);
   }

@@ -90,10 +90,12 @@ class Tensor {
 
   // ---- element access (bounds-checked, negative indices wrap) -----------------------------
   T item() const;
-  T& at(const std::vector<int64_t>& index) const;
+  T& at(const std::vector<int64_t>& index) const { return at_(index.data(), index.size()); }
+  // t(i, j, k): no allocation, so it is fine in a loop.
   template <class... I, class = std::enable_if_t<(std::is_integral_v<I> && ...)>>
   T& operator()(I... index) const {
-    return at(std::vector<int64_t>{static_cast<int64_t>(index)...});
+    const int64_t idx[sizeof...(I) > 0 ? sizeof...(I) : 1] = {static_cast<int64_t>(index)...};
+    return at_(idx, sizeof...(I));
   }
   // t[i] is select(0, i), a view.
   Tensor operator[](int64_t i) const;
@@ -241,6 +243,8 @@ class Tensor {
   }
 
  private:
+  T& at_(const int64_t* index, std::size_t n) const;
+
   std::shared_ptr<detail::Storage<T>> storage_;
   Shape shape_;
   Shape strides_;
@@ -296,12 +300,12 @@ T Tensor<T>::item() const {
 }
 
 template <class T>
-T& Tensor<T>::at(const std::vector<int64_t>& index) const {
+T& Tensor<T>::at_(const int64_t* index, std::size_t n) const {
   check_defined("at");
-  EMBER_CHECK_INDEX(static_cast<int64_t>(index.size()) == dim(), "at: ", index.size(),
-                    " indices given for a ", dim(), "-d tensor of shape ", shape_);
+  EMBER_CHECK_INDEX(static_cast<int64_t>(n) == dim(), "at: ", n, " indices given for a ", dim(),
+                    "-d tensor of shape ", shape_);
   int64_t off = offset_;
-  for (std::size_t d = 0; d < index.size(); ++d) {
+  for (std::size_t d = 0; d < n; ++d) {
     int64_t i = index[d];
     EMBER_CHECK_INDEX(i >= -shape_[d] && i < shape_[d], "at: index ", i,
                       " is out of range for dimension ", d, " of size ", shape_[d]);
