@@ -5,3 +5,4 @@
 #include "ember/error.hpp"
 #include "ember/kernels/dispatch.hpp"
 #include "ember/kernels/parallel.hpp"
+#include "ember/core/tensor.hpp"

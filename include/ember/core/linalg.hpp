@@ -1,0 +1,170 @@
+// ember: matrix products. matmul follows torch.matmul (1-d operands are promoted and the added
+// dim removed again; batch dims broadcast); mm is 2-d only, bmm 3-d only. Every product goes
+// through kernels::gemm / gemm_strided_batched; a transposed operand is passed as a transpose
+// flag instead of being copied.
+#pragma once
+
+#include "ember/core/creation.hpp"
+#include "ember/core/tensor_base.hpp"
+#include "ember/core/views.hpp"
+#include "ember/kernels/dispatch.hpp"
+
+namespace ember {
+
+namespace detail {
+
+// How a 2-d matrix (the last two dims) can be handed to gemm without a copy.
+struct MatrixLayout {
+  bool ok = false;
+  bool trans = false;
+  int64_t ld = 0;
+};
+
+inline MatrixLayout matrix_layout(int64_t rows, int64_t cols, int64_t row_stride,
+                                  int64_t col_stride) {
+  // Size-1 dims may carry any stride; normalise them first.
+  if (cols == 1) col_stride = 1;
+  if (rows == 1) row_stride = cols;
+  if (col_stride == 1 && row_stride >= std::max<int64_t>(cols, 1)) return {true, false, row_stride};
+  if (row_stride == 1 && col_stride >= std::max<int64_t>(rows, 1)) return {true, true, col_stride};
+  return {};
+}
+
+// c[batch..., m, n] = a[batch..., m, k] @ b[batch..., k, n]; a, b already expanded to the batch.
+template <class T>
+void batched_gemm(const Tensor<T>& a, const Tensor<T>& b, const Tensor<T>& c) {
+  const int64_t nd = a.dim();
+  const int64_t m = a.size(-2), k = a.size(-1), n = b.size(-1);
+  Tensor<T> A = a, B = b;
+  MatrixLayout la = matrix_layout(m, k, A.stride(-2), A.stride(-1));
+  if (!la.ok) {
+    A = A.contiguous();
+    la = {true, false, k};
+  }
+  MatrixLayout lb = matrix_layout(k, n, B.stride(-2), B.stride(-1));
+  if (!lb.ok) {
+    B = B.contiguous();
+    lb = {true, false, n};
+  }
+  const Shape batch(c.shape().begin(), c.shape().end() - 2);
+  const Shape sa(A.strides().begin(), A.strides().end() - 2);
+  const Shape sb(B.strides().begin(), B.strides().end() - 2);
+  const Shape sc(c.strides().begin(), c.strides().end() - 2);
+  const auto plan = make_plan<3>(batch, {sc, sa, sb});
+  (void)nd;
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    std::fill_n(c.data(), static_cast<std::size_t>(c.numel()), T(0));  // c is fresh, contiguous
+    return;
+  }
+  for_each_row(plan, 0, plan.rows, [&](const std::array<int64_t, 3>& off, int64_t cnt) {
+    const int64_t str_c = plan.inner_stride[0], str_a = plan.inner_stride[1],
+                  str_b = plan.inner_stride[2];
+    if (cnt > 1 && str_a >= 0 && str_b >= 0) {
+      kernels::gemm_strided_batched<T>(
+          la.trans, lb.trans, static_cast<std::size_t>(m), static_cast<std::size_t>(n),
+          static_cast<std::size_t>(k), T(1), A.data() + off[1], static_cast<std::size_t>(la.ld),
+          static_cast<std::size_t>(str_a), B.data() + off[2], static_cast<std::size_t>(lb.ld),
+          static_cast<std::size_t>(str_b), T(0), c.data() + off[0], static_cast<std::size_t>(n),
+          static_cast<std::size_t>(str_c), static_cast<std::size_t>(cnt));
+    } else {
+      for (int64_t i = 0; i < cnt; ++i) {
+        kernels::gemm<T>(la.trans, lb.trans, static_cast<std::size_t>(m),
+                         static_cast<std::size_t>(n), static_cast<std::size_t>(k), T(1),
+                         A.data() + off[1] + i * str_a, static_cast<std::size_t>(la.ld),
+                         B.data() + off[2] + i * str_b, static_cast<std::size_t>(lb.ld), T(0),
+                         c.data() + off[0] + i * str_c, static_cast<std::size_t>(n));
+      }
+    }
+  });
+}
+
+// int64 has no gemm kernel: a plain triple loop (indices and labels rarely multiply).
+template <>
+inline void batched_gemm<int64_t>(const Tensor<int64_t>& a, const Tensor<int64_t>& b,
+                                  const Tensor<int64_t>& c) {
+  const int64_t m = a.size(-2), k = a.size(-1), n = b.size(-1);
+  const int64_t batch = c.numel() / std::max<int64_t>(1, m * n);
+  const Tensor<int64_t> A = a.contiguous().reshape({batch, m, k});
+  const Tensor<int64_t> B = b.contiguous().reshape({batch, k, n});
+  int64_t* cp = c.data();
+  for (int64_t t = 0; t < batch; ++t) {
+    for (int64_t i = 0; i < m; ++i) {
+      for (int64_t j = 0; j < n; ++j) {
+        int64_t acc = 0;
+        for (int64_t p = 0; p < k; ++p)
+          acc += A.data()[(t * m + i) * k + p] * B.data()[(t * k + p) * n + j];
+        cp[(t * m + i) * n + j] = acc;
+      }
+    }
+  }
+}
+
+}  // namespace detail
+
+template <class T>
+Tensor<T> Tensor<T>::matmul(const Tensor& other) const {
+  check_defined("matmul");
+  other.check_defined("matmul");
+  EMBER_CHECK_SHAPE(dim() >= 1 && other.dim() >= 1,
+                    "matmul: both arguments need at least 1 "
+                    "dimension, got shapes ",
+                    shape_, " and ", other.shape());
+  // Promote 1-d operands: a vector on the left is a row, on the right a column.
+  const Tensor a = dim() == 1 ? unsqueeze(0) : *this;
+  const Tensor b = other.dim() == 1 ? other.unsqueeze(1) : other;
+  EMBER_CHECK_SHAPE(a.size(-1) == b.size(-2), "matmul: shapes ", shape_, " and ", other.shape(),
+                    " cannot be multiplied");
+  const Shape ba(a.shape().begin(), a.shape().end() - 2);
+  const Shape bb(b.shape().begin(), b.shape().end() - 2);
+  Shape batch = detail::broadcast_shapes(ba, bb, "matmul");
+  Shape sa = batch, sb = batch, sc = batch;
+  sa.insert(sa.end(), {a.size(-2), a.size(-1)});
+  sb.insert(sb.end(), {b.size(-2), b.size(-1)});
+  sc.insert(sc.end(), {a.size(-2), b.size(-1)});
+  Tensor out(sc);
+  detail::batched_gemm<T>(a.expand(sa), b.expand(sb), out);
+  // Drop the dims that the 1-d promotion added.
+  if (dim() == 1) out = out.squeeze(-2);
+  if (other.dim() == 1) out = out.squeeze(-1);
+  return out;
+}
+
+template <class T>
+Tensor<T> Tensor<T>::mm(const Tensor& other) const {
+  check_defined("mm");
+  other.check_defined("mm");
+  EMBER_CHECK_SHAPE(dim() == 2 && other.dim() == 2, "mm: expects 2-d tensors, got shapes ", shape_,
+                    " and ", other.shape());
+  EMBER_CHECK_SHAPE(size(1) == other.size(0), "mm: shapes ", shape_, " and ", other.shape(),
+                    " cannot be multiplied");
+  return matmul(other);
+}
+
+template <class T>
+Tensor<T> Tensor<T>::bmm(const Tensor& other) const {
+  check_defined("bmm");
+  other.check_defined("bmm");
+  EMBER_CHECK_SHAPE(dim() == 3 && other.dim() == 3, "bmm: expects 3-d tensors, got shapes ", shape_,
+                    " and ", other.shape());
+  EMBER_CHECK_SHAPE(size(0) == other.size(0), "bmm: batch sizes differ: shapes ", shape_, " and ",
+                    other.shape());
+  EMBER_CHECK_SHAPE(size(2) == other.size(1), "bmm: shapes ", shape_, " and ", other.shape(),
+                    " cannot be multiplied");
+  return matmul(other);
+}
+
+template <class T>
+Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
+  return a.matmul(b);
+}
+template <class T>
+Tensor<T> mm(const Tensor<T>& a, const Tensor<T>& b) {
+  return a.mm(b);
+}
+template <class T>
+Tensor<T> bmm(const Tensor<T>& a, const Tensor<T>& b) {
+  return a.bmm(b);
+}
+
+}  // namespace ember
