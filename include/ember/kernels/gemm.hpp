@@ -2,10 +2,10 @@
 // through dispatch.hpp.
 //
 // GEMM follows the BLIS/GotoBLAS structure, with the operand roles of a row-major C:
-//   for each nc-wide column block of B            (jc)
-//     for each kc-deep slice of K                 (pc)   pack B block (kc x nc, stays in L2)
-//       for each mc-tall row block of A           (ic)
-//         threads take disjoint mr-row slivers:  pack A sliver (mr x kc, stays in L1)
+//   for each kc-deep slice of K                   (pc)
+//     for each mc-tall row block of A             (ic)   pack A block (mc x kc, once)
+//       for each nc-wide column block of B        (jc)   pack B block (kc x nc, stays in L2)
+//         threads take disjoint mr-row slivers   (ir)   A sliver (mr x kc) stays in L1
 //           for each nr-wide B micro-panel       (jr)   register tile mr x nr
 // Threads split only the rows of C, never K, and each element of C is one fused multiply-add chain
 // per kc slice, added to C slice after slice in order: results do not depend on the thread count.
@@ -69,33 +69,43 @@ void gemm_blocked(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std:
   T* const b_edge = a_block + detail::gemm_round_up<T>(mc_max * kc_max, line);
 
   const bool direct_b = !trans_b && m <= direct_b_max_m<Arch, T>;
-  for (std::size_t jc = 0; jc < n; jc += NC) {
-    const std::size_t nc = n - jc < NC ? n - jc : NC;
-    const std::size_t panels = (nc + NR - 1) / NR;
-    for (std::size_t pc = 0; pc < k; pc += KC) {
-      const std::size_t kc = k - pc < KC ? k - pc : KC;
-      const T beta_pc = pc == 0 ? beta : T(1);
-      if (!direct_b) {
-        parallel_for(0, panels, parallel_work / (kc * NR * 8) + 1,
-                     [&](std::size_t lo, std::size_t hi) {
-                       for (std::size_t q = lo; q < hi; ++q) {
-                         const std::size_t j0 = jc + q * NR;
-                         pack_b<Arch, T>(trans_b, b, ldb, pc, j0, kc, n - j0 < NR ? n - j0 : NR,
-                                         b_block + q * kc * NR);
-                       }
-                     });
-      } else if (nc % NR != 0) {
-        const std::size_t j0 = jc + (panels - 1) * NR;
-        pack_b<Arch, T>(false, b, ldb, pc, j0, kc, n - j0, b_edge);
-      }
-      for (std::size_t ic = 0; ic < m; ic += MC) {
-        const std::size_t mc = m - ic < MC ? m - ic : MC;
-        const std::size_t slivers = (mc + MR - 1) / MR;
-        auto sliver_range = [&](std::size_t lo, std::size_t hi) {
+  for (std::size_t pc = 0; pc < k; pc += KC) {
+    const std::size_t kc = k - pc < KC ? k - pc : KC;
+    const T beta_pc = pc == 0 ? beta : T(1);
+    for (std::size_t ic = 0; ic < m; ic += MC) {
+      const std::size_t mc = m - ic < MC ? m - ic : MC;
+      const std::size_t slivers = (mc + MR - 1) / MR;
+      const std::size_t sliver_grain = parallel_work / (MR * (n < NC ? n : NC) * kc) + 1;
+      // Pack the A block once per (pc, ic): it is the costlier pack (a transpose when A is not).
+      parallel_for(0, slivers, sliver_grain, [&](std::size_t lo, std::size_t hi) {
+        for (std::size_t s = lo; s < hi; ++s) {
+          const std::size_t i0 = ic + s * MR;
+          pack_a<Arch, T>(trans_a, a, lda, i0, pc, m - i0 < MR ? m - i0 : MR, kc,
+                          a_block + s * MR * kc);
+        }
+      });
+      for (std::size_t jc = 0; jc < n; jc += NC) {
+        const std::size_t nc = n - jc < NC ? n - jc : NC;
+        const std::size_t panels = (nc + NR - 1) / NR;
+        if (!direct_b) {
+          parallel_for(0, panels, parallel_work / (kc * NR * 8) + 1,
+                       [&](std::size_t lo, std::size_t hi) {
+                         for (std::size_t q = lo; q < hi; ++q) {
+                           const std::size_t j0 = jc + q * NR;
+                           pack_b<Arch, T>(trans_b, b, ldb, pc, j0, kc, n - j0 < NR ? n - j0 : NR,
+                                           b_block + q * kc * NR);
+                         }
+                       });
+        } else if (nc % NR != 0) {
+          const std::size_t j0 = jc + (panels - 1) * NR;
+          pack_b<Arch, T>(false, b, ldb, pc, j0, kc, n - j0, b_edge);
+        }
+        // Threads take disjoint row slivers: each sweeps the B block (in L2) with its A sliver
+        // (in L1).
+        parallel_for(0, slivers, sliver_grain, [&](std::size_t lo, std::size_t hi) {
           for (std::size_t s = lo; s < hi; ++s) {
             const std::size_t i0 = ic + s * MR, mr = m - i0 < MR ? m - i0 : MR;
-            T* const a_pack = a_block + s * MR * kc;
-            pack_a<Arch, T>(trans_a, a, lda, i0, pc, mr, kc, a_pack);
+            const T* const a_pack = a_block + s * MR * kc;
             for (std::size_t q = 0; q < panels; ++q) {
               const std::size_t j0 = jc + q * NR, nr = n - j0 < NR ? n - j0 : NR;
               const T* bp = b_block + q * kc * NR;
@@ -112,8 +122,7 @@ void gemm_blocked(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std:
                                     ldc, mr, nr);
             }
           }
-        };
-        parallel_for(0, slivers, parallel_work / (MR * nc * kc) + 1, sliver_range);
+        });
       }
     }
   }

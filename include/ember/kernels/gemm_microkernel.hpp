@@ -71,34 +71,36 @@ inline void store_edge(const T* acc, std::size_t acc_ld, std::size_t mr, std::si
   }
 }
 
-// C tile (mr <= MR rows, nr <= NR columns at c) = alpha * A * B + beta * C, where
-// a: packed A, a[p * MR + i] (rows beyond mr are zero);
+// C tile (R rows, nr <= NR columns at c) = alpha * A * B + beta * C, where
+// a: packed A, a[p * MR + i] for i < R;
 // b: B rows, b[p * ldb + j] for j < NR (readable for all NR columns: packed or a full panel).
 // Each C element is one fused multiply-add chain over p = 0..kc-1, whatever the tile position.
-template <class Arch, class T>
-void micro_kernel(std::size_t kc, const T* a, const T* b, std::size_t ldb, T alpha, T beta, T* c,
-                  std::size_t ldc, std::size_t mr, std::size_t nr) noexcept {
+// R is a template parameter so edge slivers (fewer than MR rows) do only their own work.
+template <class Arch, class T, std::size_t R>
+void micro_kernel_rows(std::size_t kc, const T* a, const T* b, std::size_t ldb, T alpha, T beta,
+                       T* c, std::size_t ldc, std::size_t nr) noexcept {
   using P = params<Arch, T>;
   constexpr std::size_t MR = P::mr, NR = P::nr;
   if constexpr (is_scalar_arch<Arch>) {
-    T acc[MR][NR] = {};
+    T acc[R][NR] = {};
     for (std::size_t p = 0; p < kc; ++p) {
-      for (std::size_t i = 0; i < MR; ++i) {
+      for (std::size_t i = 0; i < R; ++i) {
         const T ai = a[p * MR + i];
         for (std::size_t j = 0; j < NR; ++j) acc[i][j] += ai * b[p * ldb + j];
       }
     }
-    store_edge<Arch, T>(&acc[0][0], NR, mr, nr, alpha, beta, c, ldc);
+    store_edge<Arch, T>(&acc[0][0], NR, R, nr, alpha, beta, c, ldc);
   } else {
     using B = xsimd::batch<T, Arch>;
     constexpr std::size_t W = P::lanes, NV = P::nv;
-    for (std::size_t i = 0; i < mr; ++i) {
+#pragma GCC unroll 16
+    for (std::size_t i = 0; i < R; ++i) {
       __builtin_prefetch(c + i * ldc, 1);
       __builtin_prefetch(c + i * ldc + NR - 1, 1);
     }
-    B acc[MR][NV];
+    B acc[R][NV];
 #pragma GCC unroll 16
-    for (std::size_t i = 0; i < MR; ++i) {
+    for (std::size_t i = 0; i < R; ++i) {
 #pragma GCC unroll 4
       for (std::size_t v = 0; v < NV; ++v) acc[i][v] = B(T(0));
     }
@@ -107,7 +109,7 @@ void micro_kernel(std::size_t kc, const T* a, const T* b, std::size_t ldb, T alp
 #pragma GCC unroll 4
       for (std::size_t v = 0; v < NV; ++v) bv[v] = B::load_unaligned(b + v * W);
 #pragma GCC unroll 16
-      for (std::size_t i = 0; i < MR; ++i) {
+      for (std::size_t i = 0; i < R; ++i) {
         const B ai(a[i]);
 #pragma GCC unroll 4
         for (std::size_t v = 0; v < NV; ++v) acc[i][v] = fmadd<Arch, T>(ai, bv[v], acc[i][v]);
@@ -116,17 +118,17 @@ void micro_kernel(std::size_t kc, const T* a, const T* b, std::size_t ldb, T alp
       b += ldb;
     }
     const B va(alpha);
-    if (mr == MR && nr == NR) {
+    if (nr == NR) {
       if (beta == T(0)) {
 #pragma GCC unroll 16
-        for (std::size_t i = 0; i < MR; ++i) {
+        for (std::size_t i = 0; i < R; ++i) {
 #pragma GCC unroll 4
           for (std::size_t v = 0; v < NV; ++v) (va * acc[i][v]).store_unaligned(c + i * ldc + v * W);
         }
       } else {
         const B vb(beta);
 #pragma GCC unroll 16
-        for (std::size_t i = 0; i < MR; ++i) {
+        for (std::size_t i = 0; i < R; ++i) {
 #pragma GCC unroll 4
           for (std::size_t v = 0; v < NV; ++v) {
             T* out = c + i * ldc + v * W;
@@ -135,11 +137,28 @@ void micro_kernel(std::size_t kc, const T* a, const T* b, std::size_t ldb, T alp
         }
       }
     } else {
-      alignas(64) T tile[MR * NR];
-      for (std::size_t i = 0; i < MR; ++i) {
+      alignas(64) T tile[R * NR];
+#pragma GCC unroll 16
+      for (std::size_t i = 0; i < R; ++i) {
+#pragma GCC unroll 4
         for (std::size_t v = 0; v < NV; ++v) acc[i][v].store_aligned(tile + i * NR + v * W);
       }
-      store_edge<Arch, T>(tile, NR, mr, nr, alpha, beta, c, ldc);
+      store_edge<Arch, T>(tile, NR, R, nr, alpha, beta, c, ldc);
+    }
+  }
+}
+
+// The register tile for mr (1..MR) rows: a jump to the instantiation for exactly mr rows.
+template <class Arch, class T, std::size_t R = params<Arch, T>::mr>
+void micro_kernel(std::size_t kc, const T* a, const T* b, std::size_t ldb, T alpha, T beta, T* c,
+                  std::size_t ldc, std::size_t mr, std::size_t nr) noexcept {
+  if constexpr (R == 1) {
+    micro_kernel_rows<Arch, T, 1>(kc, a, b, ldb, alpha, beta, c, ldc, nr);
+  } else {
+    if (mr == R) {
+      micro_kernel_rows<Arch, T, R>(kc, a, b, ldb, alpha, beta, c, ldc, nr);
+    } else {
+      micro_kernel<Arch, T, R - 1>(kc, a, b, ldb, alpha, beta, c, ldc, mr, nr);
     }
   }
 }

@@ -21,7 +21,8 @@ struct GemmBlocking {
 //  - the tile holds mr x (nr / lanes) accumulators, two B vectors and a broadcast A value;
 //  - one packed A micro-panel (mr x kc) stays in L1 (about 14 KiB) while the micro-kernel sweeps
 //    the packed B block;
-//  - the packed B block (kc x nc) stays in L2 (about 512 KiB).
+//  - the packed B block (kc x nc) stays in L2 (about 512 KiB);
+//  - the packed A block (mc x kc) is packed once per kc slice and read from L3.
 template <class T>
 constexpr GemmBlocking gemm_blocking(std::size_t lanes, std::size_t regs) noexcept {
   GemmBlocking b{};
@@ -29,8 +30,12 @@ constexpr GemmBlocking gemm_blocking(std::size_t lanes, std::size_t regs) noexce
     b.mr = 4;
     b.nr = 4;
   } else {
-    b.nr = 2 * lanes;
-    b.mr = regs >= 32 ? 14 : 6;  // 2 * mr accumulators + 3 working registers <= regs
+#ifndef EMBER_TUNE_MR
+#define EMBER_TUNE_MR 14
+#define EMBER_TUNE_NV 2
+#endif
+    b.nr = (regs >= 32 ? EMBER_TUNE_NV : 2) * lanes;
+    b.mr = regs >= 32 ? EMBER_TUNE_MR : 6;  // 2 * mr accumulators + 3 working registers <= regs
   }
   std::size_t kc = (14 * 1024) / (b.mr * sizeof(T));
   kc = kc < 64 ? 64 : (kc > 512 ? 512 : kc);
@@ -38,7 +43,7 @@ constexpr GemmBlocking gemm_blocking(std::size_t lanes, std::size_t regs) noexce
   std::size_t nc = (512 * 1024) / (b.kc * sizeof(T));
   nc = nc < 4 * b.nr ? 4 * b.nr : nc;
   b.nc = nc / b.nr * b.nr;
-  b.mc = 64 * b.mr;
+  b.mc = 72 * b.mr;  // large: B is packed once per mc rows
   return b;
 }
 
