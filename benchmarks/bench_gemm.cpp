@@ -1,7 +1,8 @@
 // Single-precision GEMM (row-major C = A * B) through ember's dispatch, against OpenBLAS
 // (cblas_sgemm) and oneDNN (dnnl_sgemm) in the same run, when those are installed.
-// One-thread figures use CPU time, multi-thread figures wall time. Thread counts: ember::set_num_threads, openblas_set_num_threads, and omp_set_num_threads for
-// oneDNN (whose threads are OpenMP's). Counter GFLOP/s = 2 * M * N * K per second.
+// One-thread figures use CPU time, multi-thread figures wall time. Thread counts:
+// ember::set_num_threads, openblas_set_num_threads, and omp_set_num_threads for oneDNN (whose
+// threads are OpenMP's). Counter GFLOP/s = 2 * M * N * K per second.
 #include <benchmark/benchmark.h>
 
 #include <cstddef>
@@ -27,9 +28,12 @@ enum class Impl { ember, openblas, onednn };
 
 const char* impl_name(Impl impl) {
   switch (impl) {
-    case Impl::ember: return "ember";
-    case Impl::openblas: return "openblas";
-    case Impl::onednn: return "onednn";
+    case Impl::ember:
+      return "ember";
+    case Impl::openblas:
+      return "openblas";
+    case Impl::onednn:
+      return "onednn";
   }
   return "?";
 }
@@ -78,8 +82,9 @@ void BM_sgemm(benchmark::State& state, Impl impl, Shape s) {
     benchmark::ClobberMemory();
   }
   (void)m, (void)n, (void)k;
-  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(s.m) * double(s.n) * double(s.k) / 1e9,
-                                                 benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(2.0 * double(s.m) * double(s.n) * double(s.k) / 1e9,
+                         benchmark::Counter::kIsIterationInvariantRate);
   ember::set_num_threads(saved_threads);
 }
 
@@ -92,9 +97,15 @@ const bool registered = [] {
   impls.push_back(Impl::onednn);
 #endif
   const Shape shapes[] = {
-      {256, 256, 256, 1},   {512, 512, 512, 1}, {1024, 1024, 1024, 1}, {2048, 2048, 2048, 1},
+      {256, 256, 256, 1},
+      {512, 512, 512, 1},
+      {1024, 1024, 1024, 1},
+      {2048, 2048, 2048, 1},
       // Small-network shapes: batch-1 linear layer, MNIST-sized layer, small MLP, conv as GEMM.
-      {1, 256, 256, 1},     {32, 128, 784, 1},  {64, 256, 256, 1},     {256, 1152, 64, 1},
+      {1, 256, 256, 1},
+      {32, 128, 784, 1},
+      {64, 256, 256, 1},
+      {256, 1152, 64, 1},
       {1024, 1024, 1024, 2}};
   for (const Shape& s : shapes) {
     for (Impl impl : impls) {

@@ -55,8 +55,8 @@ void scale_c(std::size_t m, std::size_t n, T beta, T* c, std::size_t ldc) noexce
 
 // The packed path; scratch holds detail::gemm_scratch_elems(params::blocking, m, n, k) elements.
 template <class Arch, class T>
-void gemm_blocked(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k,
-                  T alpha, const T* a, std::size_t lda, const T* b, std::size_t ldb, T beta, T* c,
+void gemm_blocked(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, T alpha,
+                  const T* a, std::size_t lda, const T* b, std::size_t ldb, T beta, T* c,
                   std::size_t ldc, T* scratch) noexcept {
   using P = params<Arch, T>;
   constexpr std::size_t MR = P::mr, NR = P::nr, KC = P::kc, MC = P::mc, NC = P::nc;
@@ -102,25 +102,26 @@ void gemm_blocked(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std:
         }
         // Threads take disjoint row slivers: each sweeps the B block (in L2) with its A sliver
         // (in L1).
+        auto tile = [&](std::size_t s, std::size_t q) {
+          const std::size_t i0 = ic + s * MR, mr = m - i0 < MR ? m - i0 : MR;
+          const std::size_t j0 = jc + q * NR, nr = n - j0 < NR ? n - j0 : NR;
+          const T* bp = b_block + q * kc * NR;
+          std::size_t bstride = NR;
+          if (direct_b) {
+            if (nr == NR) {
+              bp = b + pc * ldb + j0;
+              bstride = ldb;
+            } else {
+              bp = b_edge;
+            }
+          }
+          micro_kernel<Arch, T>(kc, a_block + s * MR * kc, bp, bstride, alpha, beta_pc,
+                                c + i0 * ldc + j0, ldc, mr, nr);
+        };
+        // Threads take disjoint row slivers of the block.
         parallel_for(0, slivers, sliver_grain, [&](std::size_t lo, std::size_t hi) {
           for (std::size_t s = lo; s < hi; ++s) {
-            const std::size_t i0 = ic + s * MR, mr = m - i0 < MR ? m - i0 : MR;
-            const T* const a_pack = a_block + s * MR * kc;
-            for (std::size_t q = 0; q < panels; ++q) {
-              const std::size_t j0 = jc + q * NR, nr = n - j0 < NR ? n - j0 : NR;
-              const T* bp = b_block + q * kc * NR;
-              std::size_t bstride = NR;
-              if (direct_b) {
-                if (nr == NR) {
-                  bp = b + pc * ldb + j0;
-                  bstride = ldb;
-                } else {
-                  bp = b_edge;
-                }
-              }
-              micro_kernel<Arch, T>(kc, a_pack, bp, bstride, alpha, beta_pc, c + i0 * ldc + j0,
-                                    ldc, mr, nr);
-            }
+            for (std::size_t q = 0; q < panels; ++q) tile(s, q);
           }
         });
       }
@@ -167,8 +168,7 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
                               scratch);
     return;
   }
-  const std::size_t elems =
-      detail::gemm_scratch_elems<T>(gd::params<Arch, T>::blocking, m, n, k);
+  const std::size_t elems = detail::gemm_scratch_elems<T>(gd::params<Arch, T>::blocking, m, n, k);
   void* owned = ::operator new(elems * sizeof(T), std::align_val_t(64));
   gd::gemm_blocked<Arch, T>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
                             static_cast<T*>(owned));

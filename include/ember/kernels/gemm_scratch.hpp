@@ -30,12 +30,8 @@ constexpr GemmBlocking gemm_blocking(std::size_t lanes, std::size_t regs) noexce
     b.mr = 4;
     b.nr = 4;
   } else {
-#ifndef EMBER_TUNE_MR
-#define EMBER_TUNE_MR 14
-#define EMBER_TUNE_NV 2
-#endif
-    b.nr = (regs >= 32 ? EMBER_TUNE_NV : 2) * lanes;
-    b.mr = regs >= 32 ? EMBER_TUNE_MR : 6;  // 2 * mr accumulators + 3 working registers <= regs
+    b.nr = 2 * lanes;
+    b.mr = regs >= 32 ? 14 : 6;  // 2 * mr accumulators + 3 working registers <= regs
   }
   std::size_t kc = (14 * 1024) / (b.mr * sizeof(T));
   kc = kc < 64 ? 64 : (kc > 512 ? 512 : kc);
@@ -43,7 +39,9 @@ constexpr GemmBlocking gemm_blocking(std::size_t lanes, std::size_t regs) noexce
   std::size_t nc = (512 * 1024) / (b.kc * sizeof(T));
   nc = nc < 4 * b.nr ? 4 * b.nr : nc;
   b.nc = nc / b.nr * b.nr;
-  b.mc = 72 * b.mr;  // large: B is packed once per mc rows
+  // Large: B is packed once per mc rows (the A block is read from L3), so up to 2048 rows pack B
+  // once.
+  b.mc = (2048 + b.mr - 1) / b.mr * b.mr;
   return b;
 }
 
@@ -84,8 +82,8 @@ constexpr std::size_t gemm_scratch_size(std::size_t m, std::size_t n, std::size_
   std::size_t best = detail::gemm_scratch_elems<T>(detail::gemm_blocking<T>(1, 16), m, n, k);
   for (std::size_t lanes = 2; lanes <= 64 / sizeof(T); lanes *= 2) {
     for (std::size_t regs : {std::size_t(16), std::size_t(32)}) {
-      const std::size_t s = detail::gemm_scratch_elems<T>(detail::gemm_blocking<T>(lanes, regs), m,
-                                                          n, k);
+      const std::size_t s =
+          detail::gemm_scratch_elems<T>(detail::gemm_blocking<T>(lanes, regs), m, n, k);
       best = s > best ? s : best;
     }
   }
