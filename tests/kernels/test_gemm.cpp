@@ -229,11 +229,12 @@ TEST_CASE_TEMPLATE("gemm: shapes crossing the cache blocks (k > KC, m > MC, n > 
                    double) {
   IsaRestore restore;
   std::mt19937 rng(7);
-  // Largest blocks of any ISA (gemm_scratch.hpp): KC <= 512, MC <= 2058, NC <= 512 here.
+  // Largest blocks of any ISA (gemm_scratch.hpp): KC <= 512, MC <= 2058, NC <= 512 and B passes
+  // of NS <= 2048 columns here.
   struct Shape {
     std::size_t m, n, k;
   };
-  const Shape shapes[] = {{30, 45, 600}, {2060, 9, 3}, {20, 530, 20}, {47, 70, 290}};
+  const Shape shapes[] = {{30, 45, 600}, {2060, 9, 3}, {20, 530, 20}, {40, 2100, 3}, {47, 70, 290}};
   for (Isa isa : ember::available_isas()) {
     ember::set_isa(isa);
     for (int t = 0; t < 4; ++t) {

@@ -4,11 +4,13 @@
 // GEMM follows the BLIS/GotoBLAS structure, with the operand roles of a row-major C:
 //   for each kc-deep slice of K                   (pc)
 //     for each mc-tall row block of A             (ic)   pack A block (mc x kc, once)
-//       for each nc-wide column block of B        (jc)   pack B block (kc x nc, stays in L2)
-//         threads take disjoint mr-row slivers   (ir)   A sliver (mr x kc) stays in L1
-//           for each nr-wide B micro-panel       (jr)   register tile mr x nr
-// Threads split only the rows of C, never K, and each element of C is one fused multiply-add chain
-// per kc slice, added to C slice after slice in order: results do not depend on the thread count.
+//       threads take disjoint runs of B panels:
+//         for each nc-wide column block of them   (jc)   pack B block (kc x nc, stays in L2)
+//           for each mr-row A sliver             (ir)   A sliver (mr x kc) stays in L1
+//             for each nr-wide B micro-panel     (jr)   register tile mr x nr
+// (With few B panels, threads take disjoint A slivers instead.) Threads split only the columns or
+// rows of C, never K, and each element of C is one fused multiply-add chain per kc slice, added to
+// C slice after slice in order: results do not depend on the thread count.
 // Shapes where packing cannot pay (one row or one column of C) take the matrix-vector path.
 #pragma once
 
@@ -59,71 +61,83 @@ void gemm_blocked(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std:
                   const T* a, std::size_t lda, const T* b, std::size_t ldb, T beta, T* c,
                   std::size_t ldc, T* scratch) noexcept {
   using P = params<Arch, T>;
-  constexpr std::size_t MR = P::mr, NR = P::nr, KC = P::kc, MC = P::mc, NC = P::nc;
+  constexpr std::size_t MR = P::mr, NR = P::nr, KC = P::kc, MC = P::mc, NC = P::nc, NS = P::ns;
+  constexpr std::size_t panels_per_nc = NC / NR;
   const std::size_t line = detail::gemm_line_elems<T>();
   const std::size_t kc_max = k < KC ? k : KC;
-  const std::size_t nc_max = detail::gemm_round_up<T>(n < NC ? n : NC, NR);
+  const std::size_t ns_max = detail::gemm_round_up<T>(n < NS ? n : NS, NR);
   const std::size_t mc_max = detail::gemm_round_up<T>(m < MC ? m : MC, MR);
   T* const b_block = align_line<Arch>(scratch);
-  T* const a_block = b_block + detail::gemm_round_up<T>(kc_max * nc_max, line);
+  T* const a_block = b_block + detail::gemm_round_up<T>(kc_max * ns_max, line);
   T* const b_edge = a_block + detail::gemm_round_up<T>(mc_max * kc_max, line);
 
   const bool direct_b = !trans_b && m <= direct_b_max_m<Arch, T>;
   for (std::size_t pc = 0; pc < k; pc += KC) {
     const std::size_t kc = k - pc < KC ? k - pc : KC;
     const T beta_pc = pc == 0 ? beta : T(1);
+    if (direct_b && n % NR != 0) {
+      const std::size_t j0 = n / NR * NR;
+      pack_b<Arch, T>(false, b, ldb, pc, j0, kc, n - j0, b_edge);
+    }
     for (std::size_t ic = 0; ic < m; ic += MC) {
       const std::size_t mc = m - ic < MC ? m - ic : MC;
       const std::size_t slivers = (mc + MR - 1) / MR;
-      const std::size_t sliver_grain = parallel_work / (MR * (n < NC ? n : NC) * kc) + 1;
       // Pack the A block once per (pc, ic): it is the costlier pack (a transpose when A is not).
-      parallel_for(0, slivers, sliver_grain, [&](std::size_t lo, std::size_t hi) {
-        for (std::size_t s = lo; s < hi; ++s) {
-          const std::size_t i0 = ic + s * MR;
-          pack_a<Arch, T>(trans_a, a, lda, i0, pc, m - i0 < MR ? m - i0 : MR, kc,
-                          a_block + s * MR * kc);
-        }
-      });
-      for (std::size_t jc = 0; jc < n; jc += NC) {
-        const std::size_t nc = n - jc < NC ? n - jc : NC;
-        const std::size_t panels = (nc + NR - 1) / NR;
-        if (!direct_b) {
-          parallel_for(0, panels, parallel_work / (kc * NR * 8) + 1,
-                       [&](std::size_t lo, std::size_t hi) {
-                         for (std::size_t q = lo; q < hi; ++q) {
-                           const std::size_t j0 = jc + q * NR;
-                           pack_b<Arch, T>(trans_b, b, ldb, pc, j0, kc, n - j0 < NR ? n - j0 : NR,
-                                           b_block + q * kc * NR);
-                         }
-                       });
-        } else if (nc % NR != 0) {
-          const std::size_t j0 = jc + (panels - 1) * NR;
-          pack_b<Arch, T>(false, b, ldb, pc, j0, kc, n - j0, b_edge);
-        }
-        // Threads take disjoint row slivers: each sweeps the B block (in L2) with its A sliver
-        // (in L1).
+      parallel_for(0, slivers, parallel_work / (MR * kc * 16) + 1,
+                   [&](std::size_t lo, std::size_t hi) {
+                     for (std::size_t s = lo; s < hi; ++s) {
+                       const std::size_t i0 = ic + s * MR;
+                       pack_a<Arch, T>(trans_a, a, lda, i0, pc, m - i0 < MR ? m - i0 : MR, kc,
+                                       a_block + s * MR * kc);
+                     }
+                   });
+      for (std::size_t js = 0; js < n; js += NS) {
+        const std::size_t ns = n - js < NS ? n - js : NS;
+        const std::size_t panels = (ns + NR - 1) / NR;
+        // Register tile (sliver s, panel q of this pass).
         auto tile = [&](std::size_t s, std::size_t q) {
           const std::size_t i0 = ic + s * MR, mr = m - i0 < MR ? m - i0 : MR;
-          const std::size_t j0 = jc + q * NR, nr = n - j0 < NR ? n - j0 : NR;
+          const std::size_t j0 = js + q * NR, nr = n - j0 < NR ? n - j0 : NR;
           const T* bp = b_block + q * kc * NR;
           std::size_t bstride = NR;
           if (direct_b) {
-            if (nr == NR) {
-              bp = b + pc * ldb + j0;
-              bstride = ldb;
-            } else {
-              bp = b_edge;
-            }
+            bp = nr == NR ? b + pc * ldb + j0 : b_edge;
+            bstride = nr == NR ? ldb : NR;
           }
           micro_kernel<Arch, T>(kc, a_block + s * MR * kc, bp, bstride, alpha, beta_pc,
                                 c + i0 * ldc + j0, ldc, mr, nr);
         };
-        // Threads take disjoint row slivers of the block.
-        parallel_for(0, slivers, sliver_grain, [&](std::size_t lo, std::size_t hi) {
-          for (std::size_t s = lo; s < hi; ++s) {
-            for (std::size_t q = 0; q < panels; ++q) tile(s, q);
+        auto pack_panels = [&](std::size_t q0, std::size_t q1) {
+          if (direct_b) return;
+          for (std::size_t q = q0; q < q1; ++q) {
+            const std::size_t j0 = js + q * NR;
+            pack_b<Arch, T>(trans_b, b, ldb, pc, j0, kc, n - j0 < NR ? n - j0 : NR,
+                            b_block + q * kc * NR);
           }
-        });
+        };
+        if (panels >= 8) {
+          // Threads take disjoint runs of B panels: each packs its own panels, nc columns at a
+          // time (they stay in its L2), and sweeps them with every A sliver. One parallel region.
+          parallel_for(0, panels, parallel_work / (mc * kc * NR) + 1,
+                       [&](std::size_t lo, std::size_t hi) {
+                         for (std::size_t q0 = lo; q0 < hi; q0 += panels_per_nc) {
+                           const std::size_t q1 = q0 + panels_per_nc < hi ? q0 + panels_per_nc : hi;
+                           pack_panels(q0, q1);
+                           for (std::size_t s = 0; s < slivers; ++s) {
+                             for (std::size_t q = q0; q < q1; ++q) tile(s, q);
+                           }
+                         }
+                       });
+        } else {
+          // Few columns: pack them once, and threads take disjoint A slivers.
+          parallel_for(0, panels, parallel_work / (kc * NR * 8) + 1, pack_panels);
+          parallel_for(0, slivers, parallel_work / (MR * ns * kc) + 1,
+                       [&](std::size_t lo, std::size_t hi) {
+                         for (std::size_t s = lo; s < hi; ++s) {
+                           for (std::size_t q = 0; q < panels; ++q) tile(s, q);
+                         }
+                       });
+        }
       }
     }
   }

@@ -36,7 +36,7 @@ struct params {
 #endif
   static constexpr detail::GemmBlocking blocking = detail::gemm_blocking<T>(lanes, regs);
   static constexpr std::size_t mr = blocking.mr, nr = blocking.nr, kc = blocking.kc;
-  static constexpr std::size_t mc = blocking.mc, nc = blocking.nc;
+  static constexpr std::size_t mc = blocking.mc, nc = blocking.nc, ns = blocking.ns;
   static constexpr std::size_t nv = nr / lanes;  // vectors per tile row
 };
 

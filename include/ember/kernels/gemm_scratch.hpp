@@ -12,8 +12,9 @@ namespace detail {
 
 // Register tile (mr x nr), and the cache blocks: kc (depth of one packed panel), mc (rows of A
 // packed per block), nc (columns of B packed per block).
+// ns: columns of B packed per pass (several nc blocks, so threads can each take some).
 struct GemmBlocking {
-  std::size_t mr, nr, kc, mc, nc;
+  std::size_t mr, nr, kc, mc, nc, ns;
 };
 
 // Blocking for `lanes` elements of T per vector register (1: scalar code) and `regs` vector
@@ -39,6 +40,7 @@ constexpr GemmBlocking gemm_blocking(std::size_t lanes, std::size_t regs) noexce
   std::size_t nc = (512 * 1024) / (b.kc * sizeof(T));
   nc = nc < 4 * b.nr ? 4 * b.nr : nc;
   b.nc = nc / b.nr * b.nr;
+  b.ns = 4 * b.nc;
   // Large: B is packed once per mc rows (the A block is read from L3), so up to 2048 rows pack B
   // once.
   b.mc = (2048 + b.mr - 1) / b.mr * b.mr;
@@ -56,7 +58,7 @@ constexpr std::size_t gemm_line_elems() noexcept {
   return 64 / sizeof(T) > 0 ? 64 / sizeof(T) : 1;
 }
 
-// Scratch one GEMM with blocking `b` uses: packed B block (kc x nc), packed A block (mc x kc) and
+// Scratch one GEMM with blocking `b` uses: packed B pass (kc x ns), packed A block (mc x kc) and
 // one packed edge panel of B (kc x nr), each on its own cache line, plus slack to align the base.
 template <class T>
 constexpr std::size_t gemm_scratch_elems(const GemmBlocking& b, std::size_t m, std::size_t n,
@@ -64,7 +66,7 @@ constexpr std::size_t gemm_scratch_elems(const GemmBlocking& b, std::size_t m, s
   if (m == 0 || n == 0 || k == 0) return 0;
   const std::size_t line = gemm_line_elems<T>();
   const std::size_t kc = k < b.kc ? k : b.kc;
-  const std::size_t nc = gemm_round_up<T>(n < b.nc ? n : b.nc, b.nr);
+  const std::size_t nc = gemm_round_up<T>(n < b.ns ? n : b.ns, b.nr);
   const std::size_t mc = gemm_round_up<T>(m < b.mc ? m : b.mc, b.mr);
   return gemm_round_up<T>(kc * nc, line) + gemm_round_up<T>(mc * kc, line) +
          gemm_round_up<T>(kc * b.nr, line) + line;
