@@ -81,13 +81,16 @@ void gemm_blocked(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std:
     }
     for (std::size_t ic = 0; ic < m; ic += MC) {
       const std::size_t mc = m - ic < MC ? m - ic : MC;
+      // Rows split evenly over the fewest slivers of at most MR rows (32 rows: 11, 11, 10, not
+      // 14, 14, 4): every tile keeps enough accumulators busy. Positions depend only on m.
       const std::size_t slivers = (mc + MR - 1) / MR;
+      auto sliver_row = [&](std::size_t s) { return ic + s * mc / slivers; };
       // Pack the A block once per (pc, ic): it is the costlier pack (a transpose when A is not).
       parallel_for(0, slivers, parallel_work / (MR * kc * 16) + 1,
                    [&](std::size_t lo, std::size_t hi) {
                      for (std::size_t s = lo; s < hi; ++s) {
-                       const std::size_t i0 = ic + s * MR;
-                       pack_a<Arch, T>(trans_a, a, lda, i0, pc, m - i0 < MR ? m - i0 : MR, kc,
+                       const std::size_t i0 = sliver_row(s);
+                       pack_a<Arch, T>(trans_a, a, lda, i0, pc, sliver_row(s + 1) - i0, kc,
                                        a_block + s * MR * kc);
                      }
                    });
@@ -96,7 +99,7 @@ void gemm_blocked(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std:
         const std::size_t panels = (ns + NR - 1) / NR;
         // Register tile (sliver s, panel q of this pass).
         auto tile = [&](std::size_t s, std::size_t q) {
-          const std::size_t i0 = ic + s * MR, mr = m - i0 < MR ? m - i0 : MR;
+          const std::size_t i0 = sliver_row(s), mr = sliver_row(s + 1) - i0;
           const std::size_t j0 = js + q * NR, nr = n - j0 < NR ? n - j0 : NR;
           const T* bp = b_block + q * kc * NR;
           std::size_t bstride = NR;

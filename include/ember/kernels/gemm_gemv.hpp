@@ -63,8 +63,9 @@ template <class Arch, class T>
 void gemv_cols(std::size_t rows, std::size_t cols, T alpha, const T* a, std::size_t lda, const T* x,
                std::size_t incx, T beta, T* y, std::size_t incy) noexcept {
   constexpr std::size_t W = lanes_of<Arch, T>::value;
-  constexpr std::size_t NA = is_scalar_arch<Arch> ? 4 : 8;  // accumulators per column block
-  constexpr std::size_t CB = NA * W;                        // columns per block
+  // Accumulators per column block: half the vector registers.
+  constexpr std::size_t NA = is_scalar_arch<Arch> ? 4 : params<Arch, T>::regs / 2;
+  constexpr std::size_t CB = NA * W;  // columns per block
   // Block q covers columns [q * CB, min((q + 1) * CB, cols)): fixed positions, so a column's
   // arithmetic never depends on how blocks are split over threads.
   auto block_range = [&](std::size_t lo, std::size_t hi) {
@@ -75,12 +76,15 @@ void gemv_cols(std::size_t rows, std::size_t cols, T alpha, const T* a, std::siz
         using B = xsimd::batch<T, Arch>;
         if (j1 - j0 == CB) {
           B acc[NA];
-#pragma GCC unroll 8
+#pragma GCC unroll 16
           for (std::size_t v = 0; v < NA; ++v) acc[v] = B(T(0));
           for (std::size_t p = 0; p < rows; ++p) {
             const B xv(x[p * incx]);
             const T* ar = a + p * lda + j0;
-#pragma GCC unroll 8
+            // Rows are lda apart: the hardware prefetcher may not follow; fetch 4 rows ahead.
+#pragma GCC unroll 16
+            for (std::size_t v = 0; v < NA; ++v) __builtin_prefetch(ar + 4 * lda + v * W);
+#pragma GCC unroll 16
             for (std::size_t v = 0; v < NA; ++v) {
               acc[v] = fmadd<Arch, T>(xv, B::load_unaligned(ar + v * W), acc[v]);
             }
