@@ -48,6 +48,10 @@ function(ember_add_kernel_units target)
     add_library(${unit} OBJECT "${gen_dir}/ember_isa_${isa}.cpp")
     target_include_directories(${unit} PRIVATE "${ARG_INCLUDE_DIR}")
     target_link_libraries(${unit} PRIVATE xsimd xtl)
+    # Kernels thread through parallel_for, which needs OpenMP in the unit that instantiates them.
+    if(EMBER_OPENMP AND TARGET OpenMP::OpenMP_CXX)
+      target_link_libraries(${unit} PRIVATE OpenMP::OpenMP_CXX)
+    endif()
     target_compile_features(${unit} PRIVATE cxx_std_17)
     # Kernels are always optimised, even in Debug builds: -O2 comes after the build type's -O0.
     target_compile_options(${unit} PRIVATE ${flags_${isa}} -O2)

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Usage: check-isa-symbols.sh ISA=OBJECT [ISA=OBJECT ...]
-# Fails when a per-ISA kernel object defines a weak (COMDAT) symbol whose name does not carry its
+# Fails when a per-ISA kernel object defines a weak (COMDAT) function whose name does not carry its
 # arch tag: the linker keeps one copy of each weak symbol, possibly the AVX-512 one, for all callers.
+# Weak data objects (nm types V, v, u) hold no code and must stay shared across units: e.g. the
+# thread count parallel_for reads (ember::detail::num_threads_slot()::n) is one variable for all.
 set -eu
 status=0
 for arg in "$@"; do
@@ -14,7 +16,7 @@ for arg in "$@"; do
     neon) tag='xsimd::neon' ;;
     *) echo "check-isa-symbols: unknown ISA '$isa'" >&2; exit 2 ;;
   esac
-  weak=$(nm -C --defined-only "$obj" | awk '$2 ~ /^[WwVvu]$/ { $1 = ""; $2 = ""; sub(/^  /, ""); print }')
+  weak=$(nm -C --defined-only "$obj" | awk '$2 ~ /^[Ww]$/ { $1 = ""; $2 = ""; sub(/^  /, ""); print }')
   count=$(printf '%s\n' "$weak" | grep -c . || true)
   # DW.ref.__gxx_personality_v0 is a data word pointing at the C++ EH personality routine, the same
   # in every object; it holds no code.

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "ember/error.hpp"
+#include "ember/kernels/gemm_scratch.hpp"
 #include "ember/kernels/isa.hpp"
 #include "ember/kernels/kernel_table.hpp"
 

@@ -1,30 +1,195 @@
-// ember: matrix products (GEMM, strided-batched GEMM, GEMV); arch-tagged implementations.
-// PLACEHOLDER: correct reference loops; the packed, register-tiled version replaces them.
+// ember: matrix products (GEMM, strided-batched GEMM, GEMV); arch-tagged implementations, called
+// through dispatch.hpp.
+//
+// GEMM follows the BLIS/GotoBLAS structure, with the operand roles of a row-major C:
+//   for each kc-deep slice of K                   (pc)
+//     for each mc-tall row block of A             (ic)   pack A block (mc x kc, once)
+//       threads take disjoint runs of B panels:
+//         for each nc-wide column block of them   (jc)   pack B block (kc x nc, stays in L2)
+//           for each mr-row A sliver             (ir)   A sliver (mr x kc) stays in L1
+//             for each nr-wide B micro-panel     (jr)   register tile mr x nr
+// (With few B panels, threads take disjoint A slivers instead.) Threads split only the columns or
+// rows of C, never K, and each element of C is one fused multiply-add chain per kc slice, added to
+// C slice after slice in order: results do not depend on the thread count.
+// Shapes where packing cannot pay (one row or one column of C) take the matrix-vector path.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <new>
 
 #include "ember/kernels/arch.hpp"
-#include "ember/kernels/simd.hpp"
+#include "ember/kernels/gemm_gemv.hpp"
+#include "ember/kernels/gemm_microkernel.hpp"
+#include "ember/kernels/gemm_pack.hpp"
+#include "ember/kernels/gemm_scratch.hpp"
+#include "ember/kernels/parallel.hpp"
 
 namespace ember::kernels::impl {
 
+namespace gemm_detail {
+
+// Multiply-adds below which a parallel region is not worth its start-up (a few microseconds).
+inline constexpr std::size_t parallel_work = std::size_t(1) << 18;
+// With at most this many rows of C, B is read in place (no packing) when it is not transposed:
+// packing costs a pass over B that too few A slivers would reuse.
+template <class Arch, class T>
+inline constexpr std::size_t direct_b_max_m = 2 * params<Arch, T>::mr;
+
+template <class Arch, class T>
+T* align_line(T* p) noexcept {
+  const auto addr = reinterpret_cast<std::uintptr_t>(p);
+  return reinterpret_cast<T*>((addr + 63) & ~std::uintptr_t(63));
+}
+
+// C = beta * C (beta == 0 writes zeros, ignoring NaN in C).
+template <class Arch, class T>
+void scale_c(std::size_t m, std::size_t n, T beta, T* c, std::size_t ldc) noexcept {
+  for (std::size_t i = 0; i < m; ++i) {
+    T* row = c + i * ldc;
+    if (beta == T(0)) {
+      for (std::size_t j = 0; j < n; ++j) row[j] = T(0);
+    } else if (beta != T(1)) {
+      for (std::size_t j = 0; j < n; ++j) row[j] *= beta;
+    }
+  }
+}
+
+// The packed path; scratch holds detail::gemm_scratch_elems(params::blocking, m, n, k) elements.
+template <class Arch, class T>
+void gemm_blocked(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, T alpha,
+                  const T* a, std::size_t lda, const T* b, std::size_t ldb, T beta, T* c,
+                  std::size_t ldc, T* scratch) noexcept {
+  using P = params<Arch, T>;
+  constexpr std::size_t MR = P::mr, NR = P::nr, KC = P::kc, MC = P::mc, NC = P::nc, NS = P::ns;
+  constexpr std::size_t panels_per_nc = NC / NR;
+  const std::size_t line = detail::gemm_line_elems<T>();
+  const std::size_t kc_max = k < KC ? k : KC;
+  const std::size_t ns_max = detail::gemm_round_up<T>(n < NS ? n : NS, NR);
+  const std::size_t mc_max = detail::gemm_round_up<T>(m < MC ? m : MC, MR);
+  T* const b_block = align_line<Arch>(scratch);
+  T* const a_block = b_block + detail::gemm_round_up<T>(kc_max * ns_max, line);
+  T* const b_edge = a_block + detail::gemm_round_up<T>(mc_max * kc_max, line);
+
+  const bool direct_b = !trans_b && m <= direct_b_max_m<Arch, T>;
+  for (std::size_t pc = 0; pc < k; pc += KC) {
+    const std::size_t kc = k - pc < KC ? k - pc : KC;
+    const T beta_pc = pc == 0 ? beta : T(1);
+    if (direct_b && n % NR != 0) {
+      const std::size_t j0 = n / NR * NR;
+      pack_b<Arch, T>(false, b, ldb, pc, j0, kc, n - j0, b_edge);
+    }
+    for (std::size_t ic = 0; ic < m; ic += MC) {
+      const std::size_t mc = m - ic < MC ? m - ic : MC;
+      // Rows split evenly over the fewest slivers of at most MR rows (32 rows: 11, 11, 10, not
+      // 14, 14, 4): every tile keeps enough accumulators busy. Positions depend only on m.
+      const std::size_t slivers = (mc + MR - 1) / MR;
+      auto sliver_row = [&](std::size_t s) { return ic + s * mc / slivers; };
+      // Pack the A block once per (pc, ic): it is the costlier pack (a transpose when A is not).
+      parallel_for(0, slivers, parallel_work / (MR * kc * 16) + 1,
+                   [&](std::size_t lo, std::size_t hi) {
+                     for (std::size_t s = lo; s < hi; ++s) {
+                       const std::size_t i0 = sliver_row(s);
+                       pack_a<Arch, T>(trans_a, a, lda, i0, pc, sliver_row(s + 1) - i0, kc,
+                                       a_block + s * MR * kc);
+                     }
+                   });
+      for (std::size_t js = 0; js < n; js += NS) {
+        const std::size_t ns = n - js < NS ? n - js : NS;
+        const std::size_t panels = (ns + NR - 1) / NR;
+        // Register tile (sliver s, panel q of this pass).
+        auto tile = [&](std::size_t s, std::size_t q) {
+          const std::size_t i0 = sliver_row(s), mr = sliver_row(s + 1) - i0;
+          const std::size_t j0 = js + q * NR, nr = n - j0 < NR ? n - j0 : NR;
+          const T* bp = b_block + q * kc * NR;
+          std::size_t bstride = NR;
+          if (direct_b) {
+            bp = nr == NR ? b + pc * ldb + j0 : b_edge;
+            bstride = nr == NR ? ldb : NR;
+          }
+          micro_kernel<Arch, T>(kc, a_block + s * MR * kc, bp, bstride, alpha, beta_pc,
+                                c + i0 * ldc + j0, ldc, mr, nr);
+        };
+        auto pack_panels = [&](std::size_t q0, std::size_t q1) {
+          if (direct_b) return;
+          for (std::size_t q = q0; q < q1; ++q) {
+            const std::size_t j0 = js + q * NR;
+            pack_b<Arch, T>(trans_b, b, ldb, pc, j0, kc, n - j0 < NR ? n - j0 : NR,
+                            b_block + q * kc * NR);
+          }
+        };
+        if (panels >= 8) {
+          // Threads take disjoint runs of B panels: each packs its own panels, nc columns at a
+          // time (they stay in its L2), and sweeps them with every A sliver. One parallel region.
+          parallel_for(0, panels, parallel_work / (mc * kc * NR) + 1,
+                       [&](std::size_t lo, std::size_t hi) {
+                         for (std::size_t q0 = lo; q0 < hi; q0 += panels_per_nc) {
+                           const std::size_t q1 = q0 + panels_per_nc < hi ? q0 + panels_per_nc : hi;
+                           pack_panels(q0, q1);
+                           for (std::size_t s = 0; s < slivers; ++s) {
+                             for (std::size_t q = q0; q < q1; ++q) tile(s, q);
+                           }
+                         }
+                       });
+        } else {
+          // Few columns: pack them once, and threads take disjoint A slivers.
+          parallel_for(0, panels, parallel_work / (kc * NR * 8) + 1, pack_panels);
+          parallel_for(0, slivers, parallel_work / (MR * ns * kc) + 1,
+                       [&](std::size_t lo, std::size_t hi) {
+                         for (std::size_t s = lo; s < hi; ++s) {
+                           for (std::size_t q = 0; q < panels; ++q) tile(s, q);
+                         }
+                       });
+        }
+      }
+    }
+  }
+}
+
+}  // namespace gemm_detail
+
+// See KernelSet::gemm (kernel_table.hpp). scratch: gemm_scratch_size<T>(m, n, k) elements
+// (gemm_scratch.hpp), or nullptr to allocate here.
 template <class Arch, class T>
 void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, T alpha,
           const T* a, std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc,
-          T* /*scratch*/) {
-  for (std::size_t i = 0; i < m; ++i) {
-    for (std::size_t j = 0; j < n; ++j) {
-      T acc = T(0);
-      for (std::size_t p = 0; p < k; ++p) {
-        const T av = trans_a ? a[p * lda + i] : a[i * lda + p];
-        const T bv = trans_b ? b[j * ldb + p] : b[p * ldb + j];
-        acc += av * bv;
-      }
-      T& out = c[i * ldc + j];
-      out = beta == T(0) ? alpha * acc : alpha * acc + beta * out;
-    }
+          T* scratch) {
+  namespace gd = gemm_detail;
+  if (m == 0 || n == 0) return;
+  if (alpha == T(0) || k == 0) {
+    gd::scale_c<Arch, T>(m, n, beta, c, ldc);
+    return;
   }
+  if (m == 1) {
+    // Row of C = op(A) row (stride lda when transposed) times op(B).
+    const std::size_t incx = trans_a ? lda : 1;
+    if (trans_b) {
+      gd::gemv_rows<Arch, T>(n, k, alpha, b, ldb, a, incx, beta, c, 1);
+    } else {
+      gd::gemv_cols<Arch, T>(k, n, alpha, b, ldb, a, incx, beta, c, 1);
+    }
+    return;
+  }
+  if (n == 1) {
+    // Column of C (stride ldc) = op(A) times op(B) column (stride ldb unless transposed).
+    const std::size_t incx = trans_b ? 1 : ldb;
+    if (trans_a) {
+      gd::gemv_cols<Arch, T>(k, m, alpha, a, lda, b, incx, beta, c, ldc);
+    } else {
+      gd::gemv_rows<Arch, T>(m, k, alpha, a, lda, b, incx, beta, c, ldc);
+    }
+    return;
+  }
+  if (scratch != nullptr) {
+    gd::gemm_blocked<Arch, T>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
+                              scratch);
+    return;
+  }
+  const std::size_t elems = detail::gemm_scratch_elems<T>(gd::params<Arch, T>::blocking, m, n, k);
+  void* owned = ::operator new(elems * sizeof(T), std::align_val_t(64));
+  gd::gemm_blocked<Arch, T>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
+                            static_cast<T*>(owned));
+  ::operator delete(owned, std::align_val_t(64));
 }
 
 template <class Arch, class T>
@@ -32,20 +197,37 @@ void gemm_strided_batched(bool trans_a, bool trans_b, std::size_t m, std::size_t
                           T alpha, const T* a, std::size_t lda, std::size_t stride_a, const T* b,
                           std::size_t ldb, std::size_t stride_b, T beta, T* c, std::size_t ldc,
                           std::size_t stride_c, std::size_t batch, T* scratch) {
+  if (batch == 0 || m == 0 || n == 0) return;
+  void* owned = nullptr;
+  const bool packed = m > 1 && n > 1 && k > 0 && alpha != T(0);
+  if (scratch == nullptr && packed) {
+    // One allocation serves every batch entry.
+    const std::size_t elems =
+        detail::gemm_scratch_elems<T>(gemm_detail::params<Arch, T>::blocking, m, n, k);
+    owned = ::operator new(elems * sizeof(T), std::align_val_t(64));
+    scratch = static_cast<T*>(owned);
+  }
   for (std::size_t i = 0; i < batch; ++i) {
     gemm<Arch, T>(trans_a, trans_b, m, n, k, alpha, a + i * stride_a, lda, b + i * stride_b, ldb,
                   beta, c + i * stride_c, ldc, scratch);
   }
+  if (owned != nullptr) ::operator delete(owned, std::align_val_t(64));
 }
 
+// See KernelSet::gemv: y = alpha * op(A) * x + beta * y, A m x n.
 template <class Arch, class T>
 void gemv(bool trans_a, std::size_t m, std::size_t n, T alpha, const T* a, std::size_t lda,
           const T* x, T beta, T* y) noexcept {
-  const std::size_t rows = trans_a ? n : m, inner = trans_a ? m : n;
-  for (std::size_t i = 0; i < rows; ++i) {
-    T acc = T(0);
-    for (std::size_t p = 0; p < inner; ++p) acc += (trans_a ? a[p * lda + i] : a[i * lda + p]) * x[p];
-    y[i] = beta == T(0) ? alpha * acc : alpha * acc + beta * y[i];
+  const std::size_t rows = trans_a ? n : m;
+  if (rows == 0) return;
+  if (alpha == T(0) || (trans_a ? m : n) == 0) {
+    gemm_detail::scale_c<Arch, T>(1, rows, beta, y, 1);
+    return;
+  }
+  if (trans_a) {
+    gemm_detail::gemv_cols<Arch, T>(m, n, alpha, a, lda, x, 1, beta, y, 1);
+  } else {
+    gemm_detail::gemv_rows<Arch, T>(m, n, alpha, a, lda, x, 1, beta, y, 1);
   }
 }
 

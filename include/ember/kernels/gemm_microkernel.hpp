@@ -1,0 +1,192 @@
+// ember: the GEMM register tile. One call computes an mr x nr block of C from a packed A
+// micro-panel and a B micro-panel over kc steps, accumulating in registers.
+#pragma once
+
+#include <cstddef>
+#include <type_traits>
+
+#include "ember/kernels/arch.hpp"
+#include "ember/kernels/gemm_scratch.hpp"
+#include "ember/kernels/simd.hpp"
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+namespace ember::kernels::impl::gemm_detail {
+
+// Elements per vector of T on Arch (1 for the scalar tag, which has no xsimd batch).
+template <class Arch, class T, bool = is_scalar_arch<Arch>>
+struct lanes_of {
+  static constexpr std::size_t value = xsimd::batch<T, Arch>::size;
+};
+template <class Arch, class T>
+struct lanes_of<Arch, T, true> {
+  static constexpr std::size_t value = 1;
+};
+
+// The blocking this arch uses; its sizes come from gemm_scratch.hpp so the scratch bound covers it.
+template <class Arch, class T>
+struct params {
+  static constexpr std::size_t lanes = lanes_of<Arch, T>::value;
+#if defined(__aarch64__)
+  static constexpr std::size_t regs = 32;
+#else
+  static constexpr std::size_t regs = lanes * sizeof(T) >= 64 ? 32 : 16;  // AVX-512: zmm0-31
+#endif
+  static constexpr detail::GemmBlocking blocking = detail::gemm_blocking<T>(lanes, regs);
+  static constexpr std::size_t mr = blocking.mr, nr = blocking.nr, kc = blocking.kc;
+  static constexpr std::size_t mc = blocking.mc, nc = blocking.nc, ns = blocking.ns;
+  static constexpr std::size_t nv = nr / lanes;  // vectors per tile row
+};
+
+// x * y + z, fused. xsimd 8.1 has no AVX-512 fma kernel (its generic one is x * y + z, fused only
+// if the compiler contracts), so AVX-512 calls the intrinsic.
+template <class Arch, class T>
+inline xsimd::batch<T, Arch> fmadd(const xsimd::batch<T, Arch>& x, const xsimd::batch<T, Arch>& y,
+                                   const xsimd::batch<T, Arch>& z) noexcept {
+#if defined(__AVX512F__)
+  if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) {
+    if constexpr (std::is_same_v<T, float>) {
+      return _mm512_fmadd_ps(x, y, z);
+    } else {
+      return _mm512_fmadd_pd(x, y, z);
+    }
+  } else
+#endif
+  {
+    return xsimd::fma(x, y, z);
+  }
+}
+
+// C[i, j] = alpha * acc[i][j] + beta * C[i, j] for i < mr, j < nr; beta == 0 never reads C.
+template <class Arch, class T>
+inline void store_edge(const T* acc, std::size_t acc_ld, std::size_t mr, std::size_t nr, T alpha,
+                       T beta, T* c, std::size_t ldc) noexcept {
+  for (std::size_t i = 0; i < mr; ++i) {
+    for (std::size_t j = 0; j < nr; ++j) {
+      T& out = c[i * ldc + j];
+      out = beta == T(0) ? alpha * acc[i * acc_ld + j] : alpha * acc[i * acc_ld + j] + beta * out;
+    }
+  }
+}
+
+// C tile (R rows, nr <= NR columns at c) = alpha * A * B + beta * C, where
+// a: packed A, a[p * MR + i] for i < R;
+// b: B rows, b[p * ldb + j] for j < NR (readable for all NR columns: packed or a full panel).
+// Each C element is one fused multiply-add chain over p = 0..kc-1, whatever the tile position.
+// R is a template parameter so edge slivers (fewer than MR rows) do only their own work.
+template <class Arch, class T, std::size_t R>
+void micro_kernel_rows(std::size_t kc, const T* a, const T* b, std::size_t ldb, T alpha, T beta,
+                       T* c, std::size_t ldc, std::size_t nr) noexcept {
+  using P = params<Arch, T>;
+  constexpr std::size_t MR = P::mr, NR = P::nr;
+  if constexpr (is_scalar_arch<Arch>) {
+    T acc[R][NR] = {};
+    for (std::size_t p = 0; p < kc; ++p) {
+      for (std::size_t i = 0; i < R; ++i) {
+        const T ai = a[p * MR + i];
+        for (std::size_t j = 0; j < NR; ++j) acc[i][j] += ai * b[p * ldb + j];
+      }
+    }
+    store_edge<Arch, T>(&acc[0][0], NR, R, nr, alpha, beta, c, ldc);
+  } else {
+    using B = xsimd::batch<T, Arch>;
+    constexpr std::size_t W = P::lanes, NV = P::nv;
+#pragma GCC unroll 16
+    for (std::size_t i = 0; i < R; ++i) {
+      __builtin_prefetch(c + i * ldc, 1);
+      __builtin_prefetch(c + i * ldc + NR - 1, 1);
+    }
+    B acc[R][NV];
+#pragma GCC unroll 16
+    for (std::size_t i = 0; i < R; ++i) {
+#pragma GCC unroll 4
+      for (std::size_t v = 0; v < NV; ++v) acc[i][v] = B(T(0));
+    }
+    for (std::size_t p = 0; p < kc; ++p) {
+      B bv[NV];
+#pragma GCC unroll 4
+      for (std::size_t v = 0; v < NV; ++v) bv[v] = B::load_unaligned(b + v * W);
+        // B streams from L2 (packed) or memory (read in place): fetch 8 steps ahead (measured).
+#pragma GCC unroll 4
+      for (std::size_t v = 0; v < NV; ++v) __builtin_prefetch(b + 8 * ldb + v * W);
+#if defined(__AVX512F__)
+      if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) {
+        // FMA with an embedded broadcast of A ({1to16}): no separate broadcast instruction.
+        // Measured on Zen 4: about 8% faster than vbroadcastss + vfmadd (compilers do not fold
+        // a broadcast used by two FMAs).
+#pragma GCC unroll 16
+        for (std::size_t i = 0; i < R; ++i) {
+#pragma GCC unroll 4
+          for (std::size_t v = 0; v < NV; ++v) {
+            typename B::register_type r = acc[i][v];
+            if constexpr (std::is_same_v<T, float>) {
+              __asm__("vfmadd231ps %2%{1to16%}, %1, %0" : "+v"(r) : "v"(bv[v].data), "m"(a[i]));
+            } else {
+              __asm__("vfmadd231pd %2%{1to8%}, %1, %0" : "+v"(r) : "v"(bv[v].data), "m"(a[i]));
+            }
+            acc[i][v] = r;
+          }
+        }
+      } else
+#endif
+      {
+#pragma GCC unroll 16
+        for (std::size_t i = 0; i < R; ++i) {
+          const B ai(a[i]);
+#pragma GCC unroll 4
+          for (std::size_t v = 0; v < NV; ++v) acc[i][v] = fmadd<Arch, T>(ai, bv[v], acc[i][v]);
+        }
+      }
+      a += MR;
+      b += ldb;
+    }
+    const B va(alpha);
+    if (nr == NR) {
+      if (beta == T(0)) {
+#pragma GCC unroll 16
+        for (std::size_t i = 0; i < R; ++i) {
+#pragma GCC unroll 4
+          for (std::size_t v = 0; v < NV; ++v)
+            (va * acc[i][v]).store_unaligned(c + i * ldc + v * W);
+        }
+      } else {
+        const B vb(beta);
+#pragma GCC unroll 16
+        for (std::size_t i = 0; i < R; ++i) {
+#pragma GCC unroll 4
+          for (std::size_t v = 0; v < NV; ++v) {
+            T* out = c + i * ldc + v * W;
+            fmadd<Arch, T>(va, acc[i][v], vb * B::load_unaligned(out)).store_unaligned(out);
+          }
+        }
+      }
+    } else {
+      alignas(64) T tile[R * NR];
+#pragma GCC unroll 16
+      for (std::size_t i = 0; i < R; ++i) {
+#pragma GCC unroll 4
+        for (std::size_t v = 0; v < NV; ++v) acc[i][v].store_aligned(tile + i * NR + v * W);
+      }
+      store_edge<Arch, T>(tile, NR, R, nr, alpha, beta, c, ldc);
+    }
+  }
+}
+
+// The register tile for mr (1..MR) rows: a jump to the instantiation for exactly mr rows.
+template <class Arch, class T, std::size_t R = params<Arch, T>::mr>
+void micro_kernel(std::size_t kc, const T* a, const T* b, std::size_t ldb, T alpha, T beta, T* c,
+                  std::size_t ldc, std::size_t mr, std::size_t nr) noexcept {
+  if constexpr (R == 1) {
+    micro_kernel_rows<Arch, T, 1>(kc, a, b, ldb, alpha, beta, c, ldc, nr);
+  } else {
+    if (mr == R) {
+      micro_kernel_rows<Arch, T, R>(kc, a, b, ldb, alpha, beta, c, ldc, nr);
+    } else {
+      micro_kernel<Arch, T, R - 1>(kc, a, b, ldb, alpha, beta, c, ldc, mr, nr);
+    }
+  }
+}
+
+}  // namespace ember::kernels::impl::gemm_detail

@@ -1,0 +1,95 @@
+// ember: GEMM cache blocking and the size of the scratch space a GEMM call needs.
+//
+// Arch-free on purpose: generic code (dispatch.hpp, ops) sizes scratch without knowing which ISA
+// will run, so the size is the maximum over every blocking any kernel table may use.
+#pragma once
+
+#include <cstddef>
+
+namespace ember::kernels {
+
+namespace detail {
+
+// Register tile (mr x nr), and the cache blocks: kc (depth of one packed panel), mc (rows of A
+// packed per block), nc (columns of B packed per block).
+// ns: columns of B packed per pass (several nc blocks, so threads can each take some).
+struct GemmBlocking {
+  std::size_t mr, nr, kc, mc, nc, ns;
+};
+
+// Blocking for `lanes` elements of T per vector register (1: scalar code) and `regs` vector
+// registers. Sizes target this project's machine (AMD Zen 4: 32 KiB L1d, 1 MiB L2 per core):
+//  - the tile holds mr x (nr / lanes) accumulators, two B vectors and a broadcast A value;
+//  - one packed A micro-panel (mr x kc) stays in L1 (about 14 KiB) while the micro-kernel sweeps
+//    the packed B block;
+//  - the packed B block (kc x nc) stays in L2 (about 512 KiB);
+//  - the packed A block (mc x kc) is packed once per kc slice and read from L3.
+template <class T>
+constexpr GemmBlocking gemm_blocking(std::size_t lanes, std::size_t regs) noexcept {
+  GemmBlocking b{};
+  if (lanes <= 1) {
+    b.mr = 4;
+    b.nr = 4;
+  } else {
+    b.nr = 2 * lanes;
+    b.mr = regs >= 32 ? 14 : 6;  // 2 * mr accumulators + 3 working registers <= regs
+  }
+  std::size_t kc = (14 * 1024) / (b.mr * sizeof(T));
+  kc = kc < 64 ? 64 : (kc > 512 ? 512 : kc);
+  b.kc = kc / 8 * 8;
+  std::size_t nc = (512 * 1024) / (b.kc * sizeof(T));
+  nc = nc < 4 * b.nr ? 4 * b.nr : nc;
+  b.nc = nc / b.nr * b.nr;
+  b.ns = 4 * b.nc;
+  // Large: B is packed once per mc rows (the A block is read from L3), so up to 2048 rows pack B
+  // once.
+  b.mc = (2048 + b.mr - 1) / b.mr * b.mr;
+  return b;
+}
+
+template <class T>
+constexpr std::size_t gemm_round_up(std::size_t x, std::size_t to) noexcept {
+  return (x + to - 1) / to * to;
+}
+
+// Elements per 64-byte line: every scratch region starts on a cache line.
+template <class T>
+constexpr std::size_t gemm_line_elems() noexcept {
+  return 64 / sizeof(T) > 0 ? 64 / sizeof(T) : 1;
+}
+
+// Scratch one GEMM with blocking `b` uses: packed B pass (kc x ns), packed A block (mc x kc) and
+// one packed edge panel of B (kc x nr), each on its own cache line, plus slack to align the base.
+template <class T>
+constexpr std::size_t gemm_scratch_elems(const GemmBlocking& b, std::size_t m, std::size_t n,
+                                         std::size_t k) noexcept {
+  if (m == 0 || n == 0 || k == 0) return 0;
+  const std::size_t line = gemm_line_elems<T>();
+  const std::size_t kc = k < b.kc ? k : b.kc;
+  const std::size_t nc = gemm_round_up<T>(n < b.ns ? n : b.ns, b.nr);
+  const std::size_t mc = gemm_round_up<T>(m < b.mc ? m : b.mc, b.mr);
+  return gemm_round_up<T>(kc * nc, line) + gemm_round_up<T>(mc * kc, line) +
+         gemm_round_up<T>(kc * b.nr, line) + line;
+}
+
+}  // namespace detail
+
+// Elements of T that `scratch` must hold for gemm<T>(..., m, n, k, ..., scratch) (and for each call
+// of gemm_strided_batched with the same m, n, k: batches reuse it one after another). An upper
+// bound valid for every ISA and every thread count: threads share the packed B block and pack
+// disjoint parts of the A block. Passing scratch == nullptr instead makes the call allocate
+// (64-byte aligned) and free its own. The pointer needs only T's alignment.
+template <class T>
+constexpr std::size_t gemm_scratch_size(std::size_t m, std::size_t n, std::size_t k) noexcept {
+  std::size_t best = detail::gemm_scratch_elems<T>(detail::gemm_blocking<T>(1, 16), m, n, k);
+  for (std::size_t lanes = 2; lanes <= 64 / sizeof(T); lanes *= 2) {
+    for (std::size_t regs : {std::size_t(16), std::size_t(32)}) {
+      const std::size_t s =
+          detail::gemm_scratch_elems<T>(detail::gemm_blocking<T>(lanes, regs), m, n, k);
+      best = s > best ? s : best;
+    }
+  }
+  return best;
+}
+
+}  // namespace ember::kernels
