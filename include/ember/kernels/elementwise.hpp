@@ -72,7 +72,7 @@ struct unary_math {
     if constexpr (is_scalar_arch<Arch>)
       return std::log(x);
     else
-      return xsimd::log(x);
+      return vmath::log(x);
   }
   static V tanh(V x) noexcept {
     if constexpr (is_scalar_arch<Arch>)
@@ -90,7 +90,7 @@ struct unary_math {
     if constexpr (is_scalar_arch<Arch>)
       return T(0.5) * x * std::erfc(-x * inv_sqrt2);
     else
-      return V(T(0.5)) * x * xsimd::erfc(-x * V(inv_sqrt2));
+      return V(T(0.5)) * x * vmath::erfc(-x * V(inv_sqrt2));
   }
   static V gelu_tanh(V x) noexcept {
     const V u = V(sqrt_2_over_pi) * x * (V(T(1)) + V(T(0.044715)) * x * x);

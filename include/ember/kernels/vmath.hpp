@@ -4,11 +4,16 @@
 // exp is our own rather than xsimd 8.1's: xsimd flushes results below FLT_MIN/DBL_MIN to zero,
 // and exp is the hot loop of softmax. Method: k = round(x / ln 2), r = x - k ln 2 (Cody-Waite
 // split), e^r by a polynomial, then 2^k applied as two exact power-of-two factors so that results
-// in the subnormal range round once instead of flushing. log, tanh and erfc come from xsimd
-// (accurate to a few ulp, subnormal-aware).
+// in the subnormal range round once instead of flushing. tanh comes from xsimd; log is xsimd's
+// for normal inputs (its subnormal path is off by 3 ln 2 in double); erfc is libm's per lane
+// (xsimd 8.1's erfc is off by up to 3e4 ulp in double and 19 ulp in float; exact gelu is the only
+// user, gelu_tanh is the fast form).
 #pragma once
 
+#include <cmath>
+#include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <type_traits>
 
 #include "ember/kernels/simd.hpp"
@@ -97,6 +102,25 @@ xsimd::batch<double, A> exp(const xsimd::batch<double, A>& x) noexcept {
   p = xsimd::fma(p, r, B(0.5));
   p = xsimd::fma(p, r * r, r + B(1.0));
   return xsimd::select(x != x, x, scale_by_pow2(p, k));
+}
+
+// log x; subnormal x is scaled into the normal range first (2^54 covers float and double).
+template <class T, class A>
+xsimd::batch<T, A> log(const xsimd::batch<T, A>& x) noexcept {
+  using B = xsimd::batch<T, A>;
+  const auto sub = x < B(std::numeric_limits<T>::min());
+  const B scaled = xsimd::select(sub, x * B(T(18014398509481984.0)), x);              // 2^54
+  return xsimd::log(scaled) - xsimd::select(sub, B(T(37.429947750237046)), B(T(0)));  // 54 ln 2
+}
+
+// erfc lane by lane through libm (see the header comment).
+template <class T, class A>
+xsimd::batch<T, A> erfc(const xsimd::batch<T, A>& x) noexcept {
+  using B = xsimd::batch<T, A>;
+  alignas(A::alignment()) T lanes[B::size];
+  x.store_aligned(lanes);
+  for (std::size_t i = 0; i < B::size; ++i) lanes[i] = std::erfc(lanes[i]);
+  return B::load_aligned(lanes);
 }
 
 // 1 / (1 + e^-x) from e = e^-|x| <= 1, so neither side overflows and tiny results stay accurate.
