@@ -44,8 +44,7 @@ void gemv(bool trans_a, std::size_t m, std::size_t n, T alpha, const T* a, std::
   const std::size_t rows = trans_a ? n : m, inner = trans_a ? m : n;
   for (std::size_t i = 0; i < rows; ++i) {
     T acc = T(0);
-    for (std::size_t p = 0; p < inner; ++p)
-      acc += (trans_a ? a[p * lda + i] : a[i * lda + p]) * x[p];
+    for (std::size_t p = 0; p < inner; ++p) acc += (trans_a ? a[p * lda + i] : a[i * lda + p]) * x[p];
     y[i] = beta == T(0) ? alpha * acc : alpha * acc + beta * y[i];
   }
 }
