@@ -358,7 +358,7 @@ TEST_CASE_TEMPLATE("axpy and scale match the reference, unaligned and in every I
                              std::fabs(static_cast<double>(alpha) * static_cast<double>(x[i]));
         ok =
             std::fabs(static_cast<double>(y[i]) - ref) <= scale * std::numeric_limits<T>::epsilon();
-        if (!ok) INFO("i=", i, " got ", y[i], " ref ", ref);
+        CHECK_MESSAGE(ok, "i=", i, " got ", y[i], " ref ", ref);
       }
       CHECK(ok);
       std::vector<T> s = x;
