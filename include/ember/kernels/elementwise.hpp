@@ -107,9 +107,15 @@ struct unary_math {
     if constexpr (is_scalar_arch<Arch>)
       return std::sqrt(x);
     else
-      return xsimd::sqrt(x);
+      return vmath::sqrt(x);
   }
-  static V rsqrt(V x) noexcept { return V(T(1)) / sqrt(x); }
+  static V rsqrt(V x) noexcept { return div(V(T(1)), sqrt(x)); }
+  static V div(V a, V b) noexcept {
+    if constexpr (is_scalar_arch<Arch>)
+      return a / b;
+    else
+      return vmath::div(a, b);
+  }
 };
 
 template <class Arch, class T>
@@ -149,7 +155,7 @@ struct bin_mul {
 template <class Arch, class T>
 struct bin_div {
   using V = typename binary_math<Arch, T>::V;
-  V operator()(V a, V b) const noexcept { return a / b; }
+  V operator()(V a, V b) const noexcept { return unary_math<Arch, T>::div(a, b); }
 };
 template <class Arch, class T>
 struct bin_max {

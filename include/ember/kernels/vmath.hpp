@@ -104,6 +104,29 @@ xsimd::batch<double, A> exp(const xsimd::batch<double, A>& x) noexcept {
   return xsimd::select(x != x, x, scale_by_pow2(p, k));
 }
 
+// a / b and sqrt(x), correctly rounded on every ISA. xsimd 8.1 computes float division and
+// square root on AArch64 with the 32-bit NEON reciprocal-estimate sequences (a few ulp off, and
+// sqrt(inf) = NaN); AArch64 has IEEE instructions for both, used here.
+template <class T, class A>
+xsimd::batch<T, A> div(const xsimd::batch<T, A>& a, const xsimd::batch<T, A>& b) noexcept {
+#if XSIMD_WITH_NEON64
+  if constexpr (std::is_same_v<T, float> && std::is_same_v<A, xsimd::neon64>) {
+    return xsimd::batch<T, A>(vdivq_f32(a, b));
+  }
+#endif
+  return a / b;
+}
+
+template <class T, class A>
+xsimd::batch<T, A> sqrt(const xsimd::batch<T, A>& x) noexcept {
+#if XSIMD_WITH_NEON64
+  if constexpr (std::is_same_v<T, float> && std::is_same_v<A, xsimd::neon64>) {
+    return xsimd::batch<T, A>(vsqrtq_f32(x));
+  }
+#endif
+  return xsimd::sqrt(x);
+}
+
 // log x; subnormal x is scaled into the normal range first (2^54 covers float and double).
 template <class T, class A>
 xsimd::batch<T, A> log(const xsimd::batch<T, A>& x) noexcept {
@@ -128,7 +151,7 @@ template <class T, class A>
 xsimd::batch<T, A> sigmoid(const xsimd::batch<T, A>& x) noexcept {
   using B = xsimd::batch<T, A>;
   const B e = vmath::exp(-xsimd::abs(x));
-  const B r = B(T(1)) / (B(T(1)) + e);
+  const B r = vmath::div(B(T(1)), B(T(1)) + e);
   return xsimd::select(x >= B(T(0)), r, e * r);
 }
 
