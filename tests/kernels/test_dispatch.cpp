@@ -17,7 +17,7 @@ const char* expected_arch(Isa isa) {
     case Isa::sse2: return "sse2";
     case Isa::avx2: return "fma3+avx2";
     case Isa::avx512: return "avx512bw";
-    case Isa::neon: return "neon64";
+    case Isa::neon: return "arm64+neon";  // xsimd::neon64::name() in xsimd 8.1
   }
   return "?";
 }
