@@ -1,0 +1,584 @@
+// ember::io: a bounds-checked DEFLATE (RFC 1951) and gzip (RFC 1952) decoder, so that reading
+// compressed data sets needs no zlib.
+//
+//   std::vector<std::uint8_t> raw = ember::io::gunzip(bytes.data(), bytes.size());
+//
+// Every malformed input (truncation anywhere, bad block types, invalid Huffman code lengths,
+// distances beyond the output, CRC or length mismatches, output beyond the caller's limit) throws
+// ember::format_error naming the problem and its input byte offset; the decoder never reads or
+// writes outside its buffers. Huffman codes are decoded with two-level lookup tables.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ember/error.hpp"
+
+namespace ember::io {
+
+// The default cap on decompressed output: large enough for every data set ember reads, small
+// enough that a "zip bomb" fails cleanly instead of exhausting memory.
+inline constexpr std::size_t default_max_output = std::size_t{1} << 32;
+
+namespace detail {
+
+struct Crc32Tables {
+  std::uint32_t t[8][256];
+};
+
+constexpr Crc32Tables make_crc32_tables() {
+  Crc32Tables tb{};
+  for (std::uint32_t i = 0; i < 256; ++i) {
+    std::uint32_t c = i;
+    for (int k = 0; k < 8; ++k) c = (c & 1u) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    tb.t[0][i] = c;
+  }
+  for (int s = 1; s < 8; ++s)
+    for (int i = 0; i < 256; ++i)
+      tb.t[s][i] = (tb.t[s - 1][i] >> 8) ^ tb.t[0][tb.t[s - 1][i] & 0xFFu];
+  return tb;
+}
+
+inline constexpr Crc32Tables crc32_tables = make_crc32_tables();
+
+inline std::uint32_t load_le32(const std::uint8_t* p) noexcept {
+  return std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 |
+         std::uint32_t{p[3]} << 24;
+}
+
+inline std::uint64_t load_le64(const std::uint8_t* p) noexcept {
+  return std::uint64_t{load_le32(p)} | std::uint64_t{load_le32(p + 4)} << 32;
+}
+
+inline std::string hex(std::uint32_t v, int digits) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%0*x", digits, static_cast<unsigned>(v));
+  return buf;
+}
+
+}  // namespace detail
+
+// CRC-32 as gzip and zlib compute it (reflected polynomial 0xEDB88320). Pass the previous result
+// as `crc` to continue a running checksum.
+inline std::uint32_t crc32(const std::uint8_t* data, std::size_t size, std::uint32_t crc = 0) {
+  const auto& t = detail::crc32_tables.t;
+  std::uint32_t c = ~crc;
+  // Slicing-by-8: eight table lookups per 8 bytes instead of one per byte.
+  while (size >= 8) {
+    const std::uint32_t a = detail::load_le32(data) ^ c;
+    const std::uint32_t b = detail::load_le32(data + 4);
+    c = t[7][a & 0xFFu] ^ t[6][(a >> 8) & 0xFFu] ^ t[5][(a >> 16) & 0xFFu] ^ t[4][a >> 24] ^
+        t[3][b & 0xFFu] ^ t[2][(b >> 8) & 0xFFu] ^ t[1][(b >> 16) & 0xFFu] ^ t[0][b >> 24];
+    data += 8;
+    size -= 8;
+  }
+  while (size-- > 0) c = t[0][(c ^ *data++) & 0xFFu] ^ (c >> 8);
+  return ~c;
+}
+
+// True when the bytes start with the gzip magic number 1f 8b.
+inline bool is_gzip(const std::uint8_t* data, std::size_t size) noexcept {
+  return size >= 2 && data[0] == 0x1F && data[1] == 0x8B;
+}
+
+namespace detail {
+
+// Decodes one DEFLATE stream from in[pos..size) and appends its output to `out`.
+class Inflater {
+ public:
+  Inflater(const std::uint8_t* in, std::size_t size, std::size_t pos,
+           std::vector<std::uint8_t>& out, std::size_t out_used, std::size_t max_output,
+           const char* name)
+      : in_(in),
+        size_(size),
+        pos_(pos),
+        out_(out),
+        n_(out_used),
+        window_start_(out_used),
+        max_output_(max_output),
+        name_(name) {}
+
+  // Decodes blocks up to and including the final one. Returns the input byte offset just after
+  // the stream (the stream ends on a byte boundary) and sets out_used().
+  std::size_t run() {
+    bool final_block = false;
+    while (!final_block) {
+      refill();
+      final_block = take(1) != 0;
+      const unsigned type = take(2);
+      check_overrun();
+      switch (type) {
+        case 0:
+          stored_block();
+          break;
+        case 1:
+          if (!fixed_built_) build_fixed_tables();
+          codes(litlen_fixed_, dist_fixed_);
+          break;
+        case 2:
+          dynamic_tables();
+          codes(litlen_, dist_);
+          break;
+        default:
+          error("invalid block type 3");
+      }
+    }
+    return align_to_byte();
+  }
+
+  std::size_t out_used() const noexcept { return n_; }
+
+ private:
+  // ---- table entries: bits 0-7 the code length to consume (for links: subtable index bits),
+  // bits 8-9 the kind, bits 16-31 the symbol (for links: where the subtable starts).
+  static constexpr std::uint32_t kLink = 1u << 8;
+  static constexpr std::uint32_t kInvalid = 2u << 8;
+  static constexpr unsigned kLitlenBits = 10;
+  static constexpr unsigned kDistBits = 8;
+  static constexpr unsigned kCodelenBits = 7;
+  // A table needs 2^primary entries plus at most one subtable of 2^(15 - primary) entries per
+  // symbol whose code is longer than the primary bits.
+  static constexpr std::size_t kLitlenSize = (1u << kLitlenBits) + 288 * (1u << (15 - kLitlenBits));
+  static constexpr std::size_t kDistSize = (1u << kDistBits) + 32 * (1u << (15 - kDistBits));
+
+  enum class Alphabet { codelen, litlen, dist };
+
+  struct Table {
+    std::uint32_t* entries;
+    unsigned bits;
+  };
+
+  // ---- errors -----------------------------------------------------------------------------
+  std::size_t byte_pos() const noexcept {
+    const std::size_t p = pos_ + overrun_ - bitcount_ / 8;
+    return p < size_ ? p : size_;
+  }
+
+  template <class... Parts>
+  [[noreturn]] void error(const Parts&... parts) const {
+    fail(error_kind::format, name_, ": invalid deflate data: ", parts..., " (at input byte ",
+         byte_pos(), ")");
+  }
+
+  [[noreturn]] void truncated() const {
+    fail(error_kind::format, name_, ": truncated input: the deflate stream ends after ", size_,
+         " bytes, before its final block is complete");
+  }
+
+  // ---- bit input: a 64-bit buffer, least significant bit first --------------------------------
+  // Past the end of the input the buffer is filled with zero bytes that are counted in overrun_;
+  // consuming any of them is reported as truncation by check_overrun().
+  void refill() noexcept {
+    if (size_ - pos_ >= 8) {
+      // Branch-free refill: the bytes above the counted bits are the true next bytes, so
+      // OR-ing them in again later changes nothing.
+      buf_ |= load_le64(in_ + pos_) << bitcount_;
+      pos_ += (63 - bitcount_) >> 3;
+      bitcount_ |= 56;
+    } else {
+      while (bitcount_ <= 56) {
+        std::uint64_t byte = 0;
+        if (pos_ < size_) {
+          byte = in_[pos_++];
+        } else {
+          ++overrun_;
+        }
+        buf_ |= byte << bitcount_;
+        bitcount_ += 8;
+      }
+    }
+  }
+
+  unsigned take(unsigned n) noexcept {
+    const unsigned v = static_cast<unsigned>(buf_ & ((std::uint64_t{1} << n) - 1));
+    buf_ >>= n;
+    bitcount_ -= n;
+    return v;
+  }
+
+  void check_overrun() const {
+    if (overrun_ != 0 && overrun_ * 8 > bitcount_) truncated();
+  }
+
+  std::size_t align_to_byte() {
+    take(bitcount_ & 7u);
+    check_overrun();
+    const std::size_t p = pos_ + overrun_ - bitcount_ / 8;
+    buf_ = 0;
+    bitcount_ = 0;
+    overrun_ = 0;
+    pos_ = p;
+    return p;
+  }
+
+  // ---- output ---------------------------------------------------------------------------------
+  // Keeps room for `extra` bytes plus 8 of slack for the 8-byte match copies.
+  void reserve_out(std::size_t extra) {
+    if (out_.size() - n_ >= extra + 8) return;
+    std::size_t want = out_.size() * 2;
+    if (want < n_ + extra + 8) want = n_ + extra + 8;
+    if (want < 4096) want = 4096;
+    out_.resize(want);
+  }
+
+  void check_limit(std::size_t extra) const {
+    if (extra > max_output_ - n_)
+      fail(error_kind::format, name_, ": decompressed output exceeds the limit of ", max_output_,
+           " bytes");
+  }
+
+  // ---- Huffman tables -------------------------------------------------------------------------
+  // Builds the canonical Huffman decoding table for code lengths lens[0..n) (RFC 1951 3.2.2),
+  // rejecting over-subscribed and (except where zlib allows it) incomplete codes.
+  void build_table(const std::uint8_t* lens, unsigned n, Table table, Alphabet alphabet,
+                   const char* what) {
+    unsigned count[16] = {};
+    for (unsigned i = 0; i < n; ++i) ++count[lens[i]];
+    count[0] = 0;
+    int left = 1;
+    unsigned max_len = 0;
+    for (unsigned len = 1; len <= 15; ++len) {
+      left = left * 2 - static_cast<int>(count[len]);
+      if (left < 0) error("over-subscribed ", what, " code lengths");
+      if (count[len] != 0) max_len = len;
+    }
+    // An incomplete code is only valid as a single code of length 1 (one used distance, say),
+    // or with no codes at all; decoding an unused code is then an error.
+    if (left > 0 && max_len != 0 && (alphabet == Alphabet::codelen || max_len != 1))
+      error("incomplete ", what, " code lengths");
+
+    const std::uint32_t primary = 1u << table.bits;
+    for (std::uint32_t i = 0; i < primary; ++i) table.entries[i] = kInvalid;
+    const unsigned sub_bits = max_len > table.bits ? max_len - table.bits : 0;
+    std::uint32_t next_sub = primary;
+
+    unsigned next_code[16] = {};
+    unsigned code = 0;
+    for (unsigned len = 1; len <= 15; ++len) {
+      code = (code + count[len - 1]) << 1;
+      next_code[len] = code;
+    }
+    for (unsigned sym = 0; sym < n; ++sym) {
+      const unsigned len = lens[sym];
+      if (len == 0) continue;
+      const unsigned c = next_code[len]++;
+      unsigned rev = 0;  // codes are packed starting with their most significant bit
+      for (unsigned b = 0; b < len; ++b) rev |= ((c >> b) & 1u) << (len - 1 - b);
+      const std::uint32_t entry = (std::uint32_t{sym} << 16) | len;
+      if (len <= table.bits) {
+        for (std::uint32_t i = rev; i < primary; i += 1u << len) table.entries[i] = entry;
+      } else {
+        std::uint32_t& link = table.entries[rev & (primary - 1)];
+        if ((link & kLink) == 0) {
+          link = (next_sub << 16) | kLink | sub_bits;
+          for (std::uint32_t i = 0; i < (1u << sub_bits); ++i)
+            table.entries[next_sub + i] = kInvalid;
+          next_sub += 1u << sub_bits;
+        }
+        const std::uint32_t base = link >> 16;
+        for (std::uint32_t i = rev >> table.bits; i < (1u << sub_bits);
+             i += 1u << (len - table.bits))
+          table.entries[base + i] = entry;
+      }
+    }
+  }
+
+  // Decodes one symbol; the caller has refilled the bit buffer.
+  unsigned decode(Table table, const char* what) {
+    std::uint32_t e = table.entries[buf_ & ((1u << table.bits) - 1)];
+    if (e & kLink)
+      e = table.entries[(e >> 16) + ((buf_ >> table.bits) & ((1u << (e & 0xFFu)) - 1))];
+    if (e & kInvalid) {
+      if (overrun_ != 0) truncated();  // the missing bits may be what makes the code invalid
+      error("invalid ", what, " Huffman code");
+    }
+    take(e & 0xFFu);
+    return e >> 16;
+  }
+
+  void build_fixed_tables() {
+    std::uint8_t lens[288 + 32];
+    for (unsigned i = 0; i < 144; ++i) lens[i] = 8;
+    for (unsigned i = 144; i < 256; ++i) lens[i] = 9;
+    for (unsigned i = 256; i < 280; ++i) lens[i] = 7;
+    for (unsigned i = 280; i < 288; ++i) lens[i] = 8;
+    for (unsigned i = 288; i < 320; ++i) lens[i] = 5;
+    build_table(lens, 288, litlen_fixed_, Alphabet::litlen, "fixed literal/length");
+    build_table(lens + 288, 32, dist_fixed_, Alphabet::dist, "fixed distance");
+    fixed_built_ = true;
+  }
+
+  void dynamic_tables() {
+    refill();
+    const unsigned hlit = take(5) + 257;
+    const unsigned hdist = take(5) + 1;
+    const unsigned hclen = take(4) + 4;
+    check_overrun();
+    if (hlit > 286) error("dynamic block declares ", hlit, " literal/length codes (at most 286)");
+    if (hdist > 30) error("dynamic block declares ", hdist, " distance codes (at most 30)");
+
+    static constexpr std::uint8_t order[19] = {16, 17, 18, 0, 8,  7, 9,  6, 10, 5,
+                                               11, 4,  12, 3, 13, 2, 14, 1, 15};
+    std::uint8_t cl_lens[19] = {};
+    for (unsigned i = 0; i < hclen; ++i) {
+      refill();
+      cl_lens[order[i]] = static_cast<std::uint8_t>(take(3));
+    }
+    check_overrun();
+    build_table(cl_lens, 19, codelen_, Alphabet::codelen, "code length");
+
+    std::uint8_t lens[286 + 30] = {};
+    const unsigned total = hlit + hdist;
+    unsigned i = 0;
+    while (i < total) {
+      refill();
+      const unsigned sym = decode(codelen_, "code length");
+      unsigned repeat = 0;
+      std::uint8_t value = 0;
+      if (sym < 16) {
+        lens[i++] = static_cast<std::uint8_t>(sym);
+        check_overrun();
+        continue;
+      } else if (sym == 16) {
+        if (i == 0) error("code length repeat (16) with no previous length");
+        value = lens[i - 1];
+        repeat = 3 + take(2);
+      } else if (sym == 17) {
+        repeat = 3 + take(3);
+      } else {
+        repeat = 11 + take(7);
+      }
+      check_overrun();
+      if (repeat > total - i)
+        error("code length repeat of ", repeat, " overruns the ", total, " code lengths");
+      for (unsigned k = 0; k < repeat; ++k) lens[i++] = value;
+    }
+    if (lens[256] == 0) error("dynamic block has no end-of-block code");
+    build_table(lens, hlit, litlen_, Alphabet::litlen, "literal/length");
+    build_table(lens + hlit, hdist, dist_, Alphabet::dist, "distance");
+  }
+
+  // ---- blocks ---------------------------------------------------------------------------------
+  void stored_block() {
+    take(bitcount_ & 7u);
+    refill();
+    const unsigned len = take(16);
+    const unsigned nlen = take(16);
+    check_overrun();
+    if (len != (~nlen & 0xFFFFu))
+      error("stored block length ", len, " does not match its complement ", nlen);
+    const std::size_t p = align_to_byte();
+    if (size_ - p < len) truncated();
+    check_limit(len);
+    reserve_out(len);
+    if (len != 0) std::memcpy(out_.data() + n_, in_ + p, len);
+    n_ += len;
+    pos_ = p + len;
+  }
+
+  void codes(Table litlen, Table dist) {
+    static constexpr std::uint16_t len_base[29] = {3,  4,  5,  6,   7,   8,   9,   10,  11, 13,
+                                                   15, 17, 19, 23,  27,  31,  35,  43,  51, 59,
+                                                   67, 83, 99, 115, 131, 163, 195, 227, 258};
+    static constexpr std::uint8_t len_extra[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
+                                                   2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
+    static constexpr std::uint16_t dist_base[30] = {
+        1,   2,   3,   4,   5,   7,    9,    13,   17,   25,   33,   49,   65,    97,    129,
+        193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
+    static constexpr std::uint8_t dist_extra[30] = {0, 0, 0,  0,  1,  1,  2,  2,  3,  3,
+                                                    4, 4, 5,  5,  6,  6,  7,  7,  8,  8,
+                                                    9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
+    for (;;) {
+      // One refill covers a whole length/distance pair: at most 15 + 5 + 15 + 13 = 48 bits.
+      refill();
+      reserve_out(258);
+      const unsigned sym = decode(litlen, "literal/length");
+      if (sym < 256) {
+        check_overrun();
+        check_limit(1);
+        out_[n_++] = static_cast<std::uint8_t>(sym);
+        continue;
+      }
+      if (sym == 256) {
+        check_overrun();
+        return;
+      }
+      if (sym > 285) error("invalid literal/length symbol ", sym);
+      const unsigned len = len_base[sym - 257] + take(len_extra[sym - 257]);
+      const unsigned dsym = decode(dist, "distance");
+      if (dsym > 29) error("invalid distance symbol ", dsym);
+      const std::size_t d = dist_base[dsym] + take(dist_extra[dsym]);
+      check_overrun();
+      if (d > n_ - window_start_)
+        error("distance ", d, " is too far back: only ", n_ - window_start_,
+              " bytes have been decoded");
+      check_limit(len);
+      std::uint8_t* dst = out_.data() + n_;
+      const std::uint8_t* src = dst - d;
+      if (d >= 8) {
+        // 8-byte chunks never overlap their source when d >= 8; the last chunk may write up to
+        // 7 bytes past the match, into the slack reserve_out() keeps.
+        std::uint8_t* const end = dst + len;
+        do {
+          std::memcpy(dst, src, 8);
+          dst += 8;
+          src += 8;
+        } while (dst < end);
+      } else if (d == 1) {
+        std::memset(dst, *src, len);
+      } else {
+        for (unsigned k = 0; k < len; ++k) dst[k] = src[k];
+      }
+      n_ += len;
+    }
+  }
+
+  const std::uint8_t* in_;
+  std::size_t size_;
+  std::size_t pos_;
+  std::uint64_t buf_ = 0;
+  unsigned bitcount_ = 0;
+  std::size_t overrun_ = 0;
+
+  std::vector<std::uint8_t>& out_;
+  std::size_t n_;
+  std::size_t window_start_;
+  std::size_t max_output_;
+  const char* name_;
+
+  bool fixed_built_ = false;
+  std::uint32_t litlen_entries_[kLitlenSize];
+  std::uint32_t dist_entries_[kDistSize];
+  std::uint32_t codelen_entries_[1u << kCodelenBits];
+  std::uint32_t litlen_fixed_entries_[kLitlenSize];
+  std::uint32_t dist_fixed_entries_[kDistSize];
+  Table litlen_{litlen_entries_, kLitlenBits};
+  Table dist_{dist_entries_, kDistBits};
+  Table codelen_{codelen_entries_, kCodelenBits};
+  Table litlen_fixed_{litlen_fixed_entries_, kLitlenBits};
+  Table dist_fixed_{dist_fixed_entries_, kDistBits};
+};
+
+// Decodes a raw DEFLATE stream that must fill data[0..size) exactly.
+inline std::vector<std::uint8_t> inflate(const std::uint8_t* data, std::size_t size,
+                                         std::size_t max_output, const char* name) {
+  std::vector<std::uint8_t> out;
+  auto inflater = std::make_unique<Inflater>(data, size, 0, out, 0, max_output, name);
+  const std::size_t end = inflater->run();
+  if (end != size)
+    fail(error_kind::format, name, ": ", size - end,
+         " unexpected bytes after the final deflate block");
+  out.resize(inflater->out_used());
+  return out;
+}
+
+// Decodes every member of a gzip file, checking each member's header, CRC-32 and length.
+inline std::vector<std::uint8_t> gunzip(const std::uint8_t* data, std::size_t size,
+                                        std::size_t max_output, const char* name) {
+  std::vector<std::uint8_t> out;
+  // ISIZE of the last member (the length modulo 2^32) is a good first guess of the output size;
+  // capped because it is untrusted.
+  if (size >= 18) {
+    std::size_t hint = load_le32(data + size - 4);
+    if (hint > max_output) hint = max_output;
+    if (hint / 1032 <= size) out.reserve(hint + 266);  // DEFLATE expands at most ~1032:1
+  }
+  std::size_t used = 0;
+  std::size_t p = 0;
+  for (int member = 1; p < size || member == 1; ++member) {
+    const std::size_t start = p;
+    if (size - p < 10) {
+      if (member == 1 && !is_gzip(data, size))
+        fail(error_kind::format, name, ": not gzip data: ", size, " bytes, too short for a header");
+      fail(error_kind::format, name, ": truncated gzip header of member ", member, " at byte ", p);
+    }
+    if (data[p] != 0x1F || data[p + 1] != 0x8B) {
+      if (member == 1)
+        fail(error_kind::format, name,
+             ": not gzip data: expected the magic bytes 0x1f 0x8b, found ", hex(data[p], 2), " ",
+             hex(data[p + 1], 2));
+      fail(error_kind::format, name, ": unexpected data after gzip member ", member - 1,
+           " at byte ", p, ": expected the magic bytes 0x1f 0x8b, found ", hex(data[p], 2), " ",
+           hex(data[p + 1], 2));
+    }
+    if (data[p + 2] != 8)
+      fail(error_kind::format, name, ": unsupported gzip compression method ",
+           unsigned{data[p + 2]}, " (only 8, deflate, exists)");
+    const unsigned flags = data[p + 3];
+    if (flags & 0xE0u)
+      fail(error_kind::format, name, ": reserved gzip header flags set: ", hex(flags, 2));
+    p += 10;
+    auto need = [&](std::size_t n, const char* what) {
+      if (size - p < n)
+        fail(error_kind::format, name, ": truncated gzip header: the ", what, " field of member ",
+             member, " needs ", n, " bytes, only ", size - p, " remain");
+    };
+    if (flags & 0x04u) {  // FEXTRA
+      need(2, "extra-length");
+      const std::size_t xlen = std::size_t{data[p]} | std::size_t{data[p + 1]} << 8;
+      p += 2;
+      need(xlen, "extra");
+      p += xlen;
+    }
+    for (unsigned flag : {0x08u, 0x10u}) {  // FNAME, FCOMMENT: zero-terminated
+      if ((flags & flag) == 0) continue;
+      const void* zero = std::memchr(data + p, 0, size - p);
+      if (zero == nullptr)
+        fail(error_kind::format, name, ": truncated gzip header: the ",
+             flag == 0x08u ? "file name" : "comment", " of member ", member, " has no terminator");
+      p = static_cast<std::size_t>(static_cast<const std::uint8_t*>(zero) - data) + 1;
+    }
+    if (flags & 0x02u) {  // FHCRC: the low 16 bits of the header's CRC-32
+      need(2, "header-CRC");
+      const unsigned stored = unsigned{data[p]} | unsigned{data[p + 1]} << 8;
+      const unsigned computed = crc32(data + start, p - start) & 0xFFFFu;
+      if (stored != computed)
+        fail(error_kind::format, name, ": gzip header CRC mismatch in member ", member, ": stored ",
+             hex(stored, 4), ", computed ", hex(computed, 4));
+      p += 2;
+    }
+    const std::size_t member_out = used;
+    auto inflater = std::make_unique<Inflater>(data, size, p, out, used, max_output, name);
+    p = inflater->run();
+    used = inflater->out_used();
+    if (size - p < 8)
+      fail(error_kind::format, name, ": truncated gzip trailer of member ", member,
+           ": need 8 bytes, ", size - p, " remain");
+    const std::uint32_t stored_crc = load_le32(data + p);
+    const std::uint32_t stored_size = load_le32(data + p + 4);
+    p += 8;
+    const std::uint32_t computed_crc = crc32(out.data() + member_out, used - member_out);
+    if (stored_crc != computed_crc)
+      fail(error_kind::format, name, ": CRC-32 mismatch in gzip member ", member, ": stored ",
+           hex(stored_crc, 8), ", computed ", hex(computed_crc, 8));
+    const std::uint32_t computed_size = static_cast<std::uint32_t>(used - member_out);
+    if (stored_size != computed_size)
+      fail(error_kind::format, name, ": length mismatch in gzip member ", member,
+           ": the trailer says ", stored_size, " bytes (mod 2^32), decoded ", computed_size);
+  }
+  out.resize(used);
+  return out;
+}
+
+}  // namespace detail
+
+// Decodes raw DEFLATE data (no zlib or gzip wrapper) that must end exactly at data + size.
+inline std::vector<std::uint8_t> inflate(const std::uint8_t* data, std::size_t size,
+                                         std::size_t max_output = default_max_output) {
+  return detail::inflate(data, size, max_output, "inflate");
+}
+
+// Decodes gzip data: one or more members, each with its CRC-32 and length checked. Output longer
+// than `max_output` bytes is an error.
+inline std::vector<std::uint8_t> gunzip(const std::uint8_t* data, std::size_t size,
+                                        std::size_t max_output = default_max_output) {
+  return detail::gunzip(data, size, max_output, "gunzip");
+}
+
+}  // namespace ember::io
