@@ -493,20 +493,19 @@ inline std::vector<std::uint8_t> gunzip(const std::uint8_t* data, std::size_t si
   std::size_t p = 0;
   for (int member = 1; p < size || member == 1; ++member) {
     const std::size_t start = p;
-    if (size - p < 10) {
-      if (member == 1 && !is_gzip(data, size))
+    if (!is_gzip(data + p, size - p)) {
+      if (member == 1 && size < 2)
         fail(error_kind::format, name, ": not gzip data: ", size, " bytes, too short for a header");
-      fail(error_kind::format, name, ": truncated gzip header of member ", member, " at byte ", p);
-    }
-    if (data[p] != 0x1F || data[p + 1] != 0x8B) {
       if (member == 1)
         fail(error_kind::format, name,
-             ": not gzip data: expected the magic bytes 0x1f 0x8b, found ", hex(data[p], 2), " ",
-             hex(data[p + 1], 2));
+             ": not gzip data: expected the magic bytes 0x1f 0x8b, found ", hex(data[0], 2), " ",
+             hex(data[1], 2));
       fail(error_kind::format, name, ": unexpected data after gzip member ", member - 1,
-           " at byte ", p, ": expected the magic bytes 0x1f 0x8b, found ", hex(data[p], 2), " ",
-           hex(data[p + 1], 2));
+           " at byte ", p, ": ", size - p,
+           " bytes that do not start with the magic bytes 0x1f 0x8b");
     }
+    if (size - p < 10)
+      fail(error_kind::format, name, ": truncated gzip header of member ", member, " at byte ", p);
     if (data[p + 2] != 8)
       fail(error_kind::format, name, ": unsupported gzip compression method ",
            unsigned{data[p + 2]}, " (only 8, deflate, exists)");

@@ -95,27 +95,22 @@ inline std::string dataset_hint(const std::string& path) {
   return {};
 }
 
-// The file's bytes, decompressed when they start with the gzip magic.
-inline std::vector<std::uint8_t> read_maybe_gzip(const std::string& path,
-                                                 const std::string& context) {
-  std::vector<std::uint8_t> bytes = read_file(path, dataset_hint(path));
-  if (!is_gzip(bytes.data(), bytes.size())) return bytes;
-  const std::string name = context + ": '" + path + "': gzip";
-  return detail::gunzip(bytes.data(), bytes.size(), default_max_output, name.c_str());
+// The bytes, decompressed when they start with the gzip magic.
+inline std::vector<std::uint8_t> maybe_gunzip(const std::uint8_t* data, std::size_t size,
+                                              const std::string& name) {
+  if (!is_gzip(data, size)) return std::vector<std::uint8_t>(data, data + size);
+  const std::string context = name + ": gzip";
+  return detail::gunzip(data, size, default_max_output, context.c_str());
 }
 
-}  // namespace detail
-
-// Parses IDX bytes (already decompressed). `name` (a file name) starts every error message.
-inline IdxArray parse_idx(const std::uint8_t* data, std::size_t size,
-                          const std::string& name = "IDX data") {
+// Parses decompressed IDX bytes.
+inline IdxArray parse_idx_raw(const std::uint8_t* data, std::size_t size, const std::string& name) {
   if (size < 4)
     fail(error_kind::format, name, ": truncated IDX file: ", size,
          " bytes, too short for the 4-byte magic number");
   IdxArray a;
-  if (data[0] != 0 || data[1] != 0 || !detail::idx_dtype(data[2], a.dtype))
-    fail(error_kind::format, name, ": not an IDX file: magic number ",
-         detail::hex(detail::load_be32(data), 8),
+  if (data[0] != 0 || data[1] != 0 || !idx_dtype(data[2], a.dtype))
+    fail(error_kind::format, name, ": not an IDX file: magic number ", hex(load_be32(data), 8),
          " (expected 0x0000TTNN with type TT one of 08, 09, 0b, 0c, 0d, 0e)");
   const std::size_t rank = data[3];
   if (size - 4 < 4 * rank)
@@ -125,8 +120,7 @@ inline IdxArray parse_idx(const std::uint8_t* data, std::size_t size,
   std::uint64_t expected = esize;
   bool overflow = false;
   for (std::size_t i = 0; i < rank; ++i) {
-    const std::uint8_t* p = data + 4 + 4 * i;
-    const std::uint32_t d = detail::load_be32(p);
+    const std::uint32_t d = load_be32(data + 4 + 4 * i);
     a.shape.push_back(d);
     if (d != 0 && expected > (std::uint64_t{1} << 62) / d) overflow = true;
     if (!overflow) expected *= d;
@@ -137,8 +131,8 @@ inline IdxArray parse_idx(const std::uint8_t* data, std::size_t size,
     fail(error_kind::format, name, ": IDX dimensions ", a.shape, " are too large (the file has ",
          got, " bytes of data)");
   if (got < expected)
-    fail(error_kind::format, name, ": truncated IDX data: dimensions ", a.shape, " of ",
-         dtype_name(a.dtype), " need ", expected, " bytes, got ", got);
+    fail(error_kind::format, name, ": truncated IDX data: ", dtype_name(a.dtype), " ", a.shape,
+         " needs ", expected, " bytes, got ", got);
   if (got > expected)
     fail(error_kind::format, name, ": ", got - expected, " unexpected bytes after the IDX data (",
          dtype_name(a.dtype), " ", a.shape, " needs ", expected, " bytes)");
@@ -153,51 +147,73 @@ inline IdxArray parse_idx(const std::uint8_t* data, std::size_t size,
   return a;
 }
 
-// Reads an IDX file, gzip-compressed or not (told apart by the gzip magic number).
-inline IdxArray read_idx(const std::string& path) {
-  const std::vector<std::uint8_t> bytes = detail::read_maybe_gzip(path, "read_idx");
-  return parse_idx(bytes.data(), bytes.size(), "read_idx: '" + path + "'");
-}
-
-namespace detail {
-
-inline IdxArray read_mnist(const std::string& path, const char* op, unsigned rank,
-                           const char* expected_kind) {
-  const std::vector<std::uint8_t> bytes = read_maybe_gzip(path, op);
-  const std::string name = std::string(op) + ": '" + path + "'";
+// MNIST files are IDX U8 arrays of a known rank; the magic is checked first so that swapped
+// files get a message saying so.
+inline IdxArray parse_mnist(const std::uint8_t* data, std::size_t size, const std::string& name,
+                            unsigned rank, const char* expected_kind) {
+  const std::vector<std::uint8_t> bytes = maybe_gunzip(data, size, name);
   if (bytes.size() >= 4 && (bytes[0] != 0 || bytes[1] != 0 || bytes[2] != 0x08 || bytes[3] != rank))
     fail(error_kind::format, name, ": expected an MNIST ", expected_kind, " file (magic ",
          hex(0x0800u | rank, 8), ": U8, ", rank, rank == 1 ? " dimension" : " dimensions",
          "), found magic ", describe_idx_magic(bytes.data()),
          rank == 1 && bytes[3] == 3 ? ": is this an images file?" : "",
          rank == 3 && bytes[3] == 1 ? ": is this a labels file?" : "");
-  return parse_idx(bytes.data(), bytes.size(), name);
+  return parse_idx_raw(bytes.data(), bytes.size(), name);
+}
+
+inline IdxArray parse_mnist_images(const std::uint8_t* data, std::size_t size,
+                                   const std::string& name) {
+  IdxArray a = parse_mnist(data, size, name, 3, "images");
+  if (a.shape[1] != 28 || a.shape[2] != 28)
+    fail(error_kind::format, name, ": expected images of 28x28 pixels, found ", a.shape[1], "x",
+         a.shape[2]);
+  return a;
+}
+
+inline IdxArray parse_mnist_labels(const std::uint8_t* data, std::size_t size,
+                                   const std::string& name,
+                                   std::optional<std::int64_t> expected_count) {
+  IdxArray a = parse_mnist(data, size, name, 1, "labels");
+  if (expected_count && a.shape[0] != *expected_count)
+    fail(error_kind::format, name, ": ", a.shape[0], " labels, but ", *expected_count,
+         " were expected (one per image)");
+  for (std::size_t i = 0; i < a.data.size(); ++i)
+    if (a.data[i] >= 10)
+      fail(error_kind::format, name, ": label ", unsigned{a.data[i]}, " at index ", i,
+           " is not a class in [0, 10)");
+  return a;
 }
 
 }  // namespace detail
 
-// Loads MNIST-style images: uint8, shape [N, 28, 28].
-inline IdxArray load_mnist_images(const std::string& path) {
-  IdxArray a = detail::read_mnist(path, "load_mnist_images", 3, "images");
-  if (a.shape[1] != 28 || a.shape[2] != 28)
-    fail(error_kind::format, "load_mnist_images: '", path,
-         "': expected images of 28x28 pixels, found ", a.shape[1], "x", a.shape[2]);
-  return a;
+// Parses an IDX file's bytes, gzip-compressed or not (told apart by the gzip magic number).
+// `name` (a file name) starts every error message.
+inline IdxArray parse_idx(const std::uint8_t* data, std::size_t size,
+                          const std::string& name = "IDX data") {
+  const std::vector<std::uint8_t> bytes = detail::maybe_gunzip(data, size, name);
+  return detail::parse_idx_raw(bytes.data(), bytes.size(), name);
 }
 
-// Loads MNIST-style labels: uint8 in [0, 10), shape [N]. When `expected_count` is given (the
-// number of images), a different label count is an error.
+// Reads an IDX file, gzip-compressed or not.
+inline IdxArray read_idx(const std::string& path) {
+  const std::vector<std::uint8_t> bytes = read_file(path, detail::dataset_hint(path));
+  return parse_idx(bytes.data(), bytes.size(), "read_idx: '" + path + "'");
+}
+
+// Loads MNIST-style images (plain or gzip): U8, shape [N, 28, 28].
+inline IdxArray load_mnist_images(const std::string& path) {
+  const std::vector<std::uint8_t> bytes = read_file(path, detail::dataset_hint(path));
+  return detail::parse_mnist_images(bytes.data(), bytes.size(),
+                                    "load_mnist_images: '" + path + "'");
+}
+
+// Loads MNIST-style labels (plain or gzip): U8 in [0, 10), shape [N]. When `expected_count` is
+// given (the number of images), a different label count is an error.
 inline IdxArray load_mnist_labels(const std::string& path,
                                   std::optional<std::int64_t> expected_count = std::nullopt) {
-  IdxArray a = detail::read_mnist(path, "load_mnist_labels", 1, "labels");
-  if (expected_count && a.shape[0] != *expected_count)
-    fail(error_kind::format, "load_mnist_labels: '", path, "': ", a.shape[0],
-         " labels, but there are ", *expected_count, " images");
-  for (std::size_t i = 0; i < a.data.size(); ++i)
-    if (a.data[i] >= 10)
-      fail(error_kind::format, "load_mnist_labels: '", path, "': label ", unsigned{a.data[i]},
-           " at index ", i, " is not a class in [0, 10)");
-  return a;
+  const std::vector<std::uint8_t> bytes = read_file(path, detail::dataset_hint(path));
+  return detail::parse_mnist_labels(bytes.data(), bytes.size(), "load_mnist_labels: '" + path + "'",
+                                    expected_count);
 }
 
 }  // namespace ember::io
