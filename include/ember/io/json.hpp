@@ -87,10 +87,11 @@ class Parser {
   }
 
   Value value(int depth) {
-    if (depth > kMaxDepth) error("nested deeper than ", kMaxDepth, " levels");
     skip_ws();
     if (p_ >= s_.size()) error("expected a value, found end of input");
     const char c = s_[p_];
+    if ((c == '{' || c == '[') && depth >= kMaxDepth)
+      error("nested deeper than ", kMaxDepth, " levels");
     if (c == '{') return object(depth);
     if (c == '[') return array(depth);
     if (c == '"') {
