@@ -9,6 +9,7 @@
 // writes outside its buffers. Huffman codes are decoded with two-level lookup tables.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -220,10 +221,11 @@ class Inflater {
   // ---- output ---------------------------------------------------------------------------------
   // Keeps room for `extra` bytes plus 8 of slack for the 8-byte match copies.
   void reserve_out(std::size_t extra) {
-    if (out_.size() - n_ >= extra + 8) return;
-    std::size_t want = out_.size() * 2;
-    if (want < n_ + extra + 8) want = n_ + extra + 8;
-    if (want < 4096) want = 4096;
+    const std::size_t need = n_ + extra + 8;
+    if (out_.size() >= need) return;
+    std::size_t want = std::max({out_.size() * 2, need, std::size_t{4096}});
+    // Stay inside a capacity reserved from the gzip size hint: growing past it would copy.
+    if (out_.capacity() >= need && want > out_.capacity()) want = out_.capacity();
     out_.resize(want);
   }
 
