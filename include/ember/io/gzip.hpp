@@ -90,15 +90,69 @@ inline bool is_gzip(const std::uint8_t* data, std::size_t size) noexcept {
 
 namespace detail {
 
+// The bit input of DEFLATE: a 64-bit buffer filled least significant bit first. Past the end of
+// the input it is filled with zero bytes counted in `overrun`; consuming any of them means the
+// input is truncated (overran()).
+struct BitReader {
+  const std::uint8_t* in;
+  std::size_t size;
+  std::size_t pos;
+  std::uint64_t buf = 0;
+  unsigned count = 0;
+  std::size_t overrun = 0;
+
+  void refill() noexcept {
+    if (size - pos >= 8) {
+      // Branch-free refill: the bits above `count` are the true next bits, so OR-ing them in
+      // again later changes nothing.
+      buf |= load_le64(in + pos) << count;
+      pos += (63 - count) >> 3;
+      count |= 56;
+    } else {
+      while (count <= 56) {
+        std::uint64_t byte = 0;
+        if (pos < size) {
+          byte = in[pos++];
+        } else {
+          ++overrun;
+        }
+        buf |= byte << count;
+        count += 8;
+      }
+    }
+  }
+
+  unsigned peek(unsigned n) const noexcept {
+    return static_cast<unsigned>(buf & ((std::uint64_t{1} << n) - 1));
+  }
+
+  void drop(unsigned n) noexcept {
+    buf >>= n;
+    count -= n;
+  }
+
+  unsigned take(unsigned n) noexcept {
+    const unsigned v = peek(n);
+    drop(n);
+    return v;
+  }
+
+  bool overran() const noexcept { return overrun != 0 && overrun * 8 > count; }
+
+  // The offset of the first input byte not yet consumed (for messages and byte alignment).
+  std::size_t byte_pos() const noexcept {
+    const std::size_t p = pos + overrun - count / 8;
+    return p < size ? p : size;
+  }
+};
+
 // Decodes one DEFLATE stream from in[pos..size) and appends its output to `out`.
 class Inflater {
  public:
   Inflater(const std::uint8_t* in, std::size_t size, std::size_t pos,
            std::vector<std::uint8_t>& out, std::size_t out_used, std::size_t max_output,
            const char* name)
-      : in_(in),
-        size_(size),
-        pos_(pos),
+      : br_{in, size, pos},
         out_(out),
         n_(out_used),
         window_start_(out_used),
@@ -110,9 +164,9 @@ class Inflater {
   std::size_t run() {
     bool final_block = false;
     while (!final_block) {
-      refill();
-      final_block = take(1) != 0;
-      const unsigned type = take(2);
+      br_.refill();
+      final_block = br_.take(1) != 0;
+      const unsigned type = br_.take(2);
       check_overrun();
       switch (type) {
         case 0:
@@ -137,9 +191,11 @@ class Inflater {
 
  private:
   // ---- table entries: bits 0-7 the code length to consume (for links: subtable index bits),
-  // bits 8-9 the kind, bits 16-31 the symbol (for links: where the subtable starts).
+  // bits 8-9 the kind, bits 16-31 the symbol (for links: where the subtable starts). Invalid
+  // entries carry symbol 0xFFFF, so `e >> 16 < 256` alone identifies a valid literal.
   static constexpr std::uint32_t kLink = 1u << 8;
-  static constexpr std::uint32_t kInvalid = 2u << 8;
+  static constexpr std::uint32_t kInvalidBit = 2u << 8;
+  static constexpr std::uint32_t kInvalid = 0xFFFF0000u | kInvalidBit;
   static constexpr unsigned kLitlenBits = 10;
   static constexpr unsigned kDistBits = 8;
   static constexpr unsigned kCodelenBits = 7;
@@ -156,65 +212,34 @@ class Inflater {
   };
 
   // ---- errors -----------------------------------------------------------------------------
-  std::size_t byte_pos() const noexcept {
-    const std::size_t p = pos_ + overrun_ - bitcount_ / 8;
-    return p < size_ ? p : size_;
-  }
-
   template <class... Parts>
   [[noreturn]] void error(const Parts&... parts) const {
     fail(error_kind::format, name_, ": invalid deflate data: ", parts..., " (at input byte ",
-         byte_pos(), ")");
+         br_.byte_pos(), ")");
   }
 
   [[noreturn]] void truncated() const {
-    fail(error_kind::format, name_, ": truncated input: the deflate stream ends after ", size_,
+    fail(error_kind::format, name_, ": truncated input: the deflate stream ends after ", br_.size,
          " bytes, before its final block is complete");
   }
 
-  // ---- bit input: a 64-bit buffer, least significant bit first --------------------------------
-  // Past the end of the input the buffer is filled with zero bytes that are counted in overrun_;
-  // consuming any of them is reported as truncation by check_overrun().
-  void refill() noexcept {
-    if (size_ - pos_ >= 8) {
-      // Branch-free refill: the bytes above the counted bits are the true next bytes, so
-      // OR-ing them in again later changes nothing.
-      buf_ |= load_le64(in_ + pos_) << bitcount_;
-      pos_ += (63 - bitcount_) >> 3;
-      bitcount_ |= 56;
-    } else {
-      while (bitcount_ <= 56) {
-        std::uint64_t byte = 0;
-        if (pos_ < size_) {
-          byte = in_[pos_++];
-        } else {
-          ++overrun_;
-        }
-        buf_ |= byte << bitcount_;
-        bitcount_ += 8;
-      }
-    }
-  }
-
-  unsigned take(unsigned n) noexcept {
-    const unsigned v = static_cast<unsigned>(buf_ & ((std::uint64_t{1} << n) - 1));
-    buf_ >>= n;
-    bitcount_ -= n;
-    return v;
+  [[noreturn]] void over_limit() const {
+    fail(error_kind::format, name_, ": decompressed output exceeds the limit of ", max_output_,
+         " bytes");
   }
 
   void check_overrun() const {
-    if (overrun_ != 0 && overrun_ * 8 > bitcount_) truncated();
+    if (br_.overran()) truncated();
   }
 
   std::size_t align_to_byte() {
-    take(bitcount_ & 7u);
+    br_.drop(br_.count & 7u);
     check_overrun();
-    const std::size_t p = pos_ + overrun_ - bitcount_ / 8;
-    buf_ = 0;
-    bitcount_ = 0;
-    overrun_ = 0;
-    pos_ = p;
+    const std::size_t p = br_.pos + br_.overrun - br_.count / 8;
+    br_.buf = 0;
+    br_.count = 0;
+    br_.overrun = 0;
+    br_.pos = p;
     return p;
   }
 
@@ -227,12 +252,6 @@ class Inflater {
     // Stay inside a capacity reserved from the gzip size hint: growing past it would copy.
     if (out_.capacity() >= need && want > out_.capacity()) want = out_.capacity();
     out_.resize(want);
-  }
-
-  void check_limit(std::size_t extra) const {
-    if (extra > max_output_ - n_)
-      fail(error_kind::format, name_, ": decompressed output exceeds the limit of ", max_output_,
-           " bytes");
   }
 
   // ---- Huffman tables -------------------------------------------------------------------------
@@ -291,17 +310,20 @@ class Inflater {
     }
   }
 
-  // Decodes one symbol; the caller has refilled the bit buffer.
-  unsigned decode(Table table, const char* what) {
-    std::uint32_t e = table.entries[buf_ & ((1u << table.bits) - 1)];
+  // The table entry of the next code (a symbol entry, or kInvalid); consumes its bits unless
+  // invalid. The caller has refilled the bit buffer.
+  static std::uint32_t decode(const Table& table, BitReader& br) noexcept {
+    std::uint32_t e = table.entries[br.peek(table.bits)];
     if (e & kLink)
-      e = table.entries[(e >> 16) + ((buf_ >> table.bits) & ((1u << (e & 0xFFu)) - 1))];
-    if (e & kInvalid) {
-      if (overrun_ != 0) truncated();  // the missing bits may be what makes the code invalid
-      error("invalid ", what, " Huffman code");
-    }
-    take(e & 0xFFu);
-    return e >> 16;
+      e = table.entries[(e >> 16) + ((br.buf >> table.bits) & ((1u << (e & 0xFFu)) - 1))];
+    if ((e & kInvalidBit) == 0) br.drop(e & 0xFFu);
+    return e;
+  }
+
+  // Reports an invalid code; the missing bits of a truncated input may be what made it invalid.
+  [[noreturn]] void invalid_code(const char* what) const {
+    if (br_.overrun != 0) truncated();
+    error("invalid ", what, " Huffman code");
   }
 
   void build_fixed_tables() {
@@ -317,10 +339,10 @@ class Inflater {
   }
 
   void dynamic_tables() {
-    refill();
-    const unsigned hlit = take(5) + 257;
-    const unsigned hdist = take(5) + 1;
-    const unsigned hclen = take(4) + 4;
+    br_.refill();
+    const unsigned hlit = br_.take(5) + 257;
+    const unsigned hdist = br_.take(5) + 1;
+    const unsigned hclen = br_.take(4) + 4;
     check_overrun();
     if (hlit > 286) error("dynamic block declares ", hlit, " literal/length codes (at most 286)");
     if (hdist > 30) error("dynamic block declares ", hdist, " distance codes (at most 30)");
@@ -329,8 +351,8 @@ class Inflater {
                                                11, 4,  12, 3, 13, 2, 14, 1, 15};
     std::uint8_t cl_lens[19] = {};
     for (unsigned i = 0; i < hclen; ++i) {
-      refill();
-      cl_lens[order[i]] = static_cast<std::uint8_t>(take(3));
+      br_.refill();
+      cl_lens[order[i]] = static_cast<std::uint8_t>(br_.take(3));
     }
     check_overrun();
     build_table(cl_lens, 19, codelen_, Alphabet::codelen, "code length");
@@ -339,22 +361,24 @@ class Inflater {
     const unsigned total = hlit + hdist;
     unsigned i = 0;
     while (i < total) {
-      refill();
-      const unsigned sym = decode(codelen_, "code length");
+      br_.refill();
+      const std::uint32_t e = decode(codelen_, br_);
+      if (e & kInvalidBit) invalid_code("code length");
+      const unsigned sym = e >> 16;
       unsigned repeat = 0;
       std::uint8_t value = 0;
       if (sym < 16) {
-        lens[i++] = static_cast<std::uint8_t>(sym);
         check_overrun();
+        lens[i++] = static_cast<std::uint8_t>(sym);
         continue;
       } else if (sym == 16) {
         if (i == 0) error("code length repeat (16) with no previous length");
         value = lens[i - 1];
-        repeat = 3 + take(2);
+        repeat = 3 + br_.take(2);
       } else if (sym == 17) {
-        repeat = 3 + take(3);
+        repeat = 3 + br_.take(3);
       } else {
-        repeat = 11 + take(7);
+        repeat = 11 + br_.take(7);
       }
       check_overrun();
       if (repeat > total - i)
@@ -368,23 +392,26 @@ class Inflater {
 
   // ---- blocks ---------------------------------------------------------------------------------
   void stored_block() {
-    take(bitcount_ & 7u);
-    refill();
-    const unsigned len = take(16);
-    const unsigned nlen = take(16);
+    br_.drop(br_.count & 7u);
+    br_.refill();
+    const unsigned len = br_.take(16);
+    const unsigned nlen = br_.take(16);
     check_overrun();
     if (len != (~nlen & 0xFFFFu))
       error("stored block length ", len, " does not match its complement ", nlen);
     const std::size_t p = align_to_byte();
-    if (size_ - p < len) truncated();
-    check_limit(len);
+    if (br_.size - p < len) truncated();
+    if (len > max_output_ - n_) over_limit();
     reserve_out(len);
-    if (len != 0) std::memcpy(out_.data() + n_, in_ + p, len);
+    if (len != 0) std::memcpy(out_.data() + n_, br_.in + p, len);
     n_ += len;
-    pos_ = p + len;
+    br_.pos = p + len;
   }
 
-  void codes(Table litlen, Table dist) {
+  // Decodes the codes of one Huffman block up to its end-of-block code. The hot loop keeps the
+  // bit reader and output position in locals: stores through the uint8_t output pointer may
+  // alias any member, which would force the compiler to reload them after every byte.
+  void codes(const Table litlen, const Table dist) {
     static constexpr std::uint16_t len_base[29] = {3,  4,  5,  6,   7,   8,   9,   10,  11, 13,
                                                    15, 17, 19, 23,  27,  31,  35,  43,  51, 59,
                                                    67, 83, 99, 115, 131, 163, 195, 227, 258};
@@ -396,32 +423,74 @@ class Inflater {
     static constexpr std::uint8_t dist_extra[30] = {0, 0, 0,  0,  1,  1,  2,  2,  3,  3,
                                                     4, 4, 5,  5,  6,  6,  7,  7,  8,  8,
                                                     9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
+    BitReader br = br_;
+    std::size_t n = n_;
+    std::uint8_t* out = out_.data();
+    const std::size_t max_output = max_output_;
+    const std::size_t window_start = window_start_;
+    // Writes the locals back before anything that reads the members (errors, growing).
+    const auto save = [&] {
+      br_ = br;
+      n_ = n;
+    };
     for (;;) {
-      // One refill covers a whole length/distance pair: at most 15 + 5 + 15 + 13 = 48 bits.
-      refill();
-      reserve_out(258);
-      const unsigned sym = decode(litlen, "literal/length");
-      if (sym < 256) {
-        check_overrun();
-        check_limit(1);
-        out_[n_++] = static_cast<std::uint8_t>(sym);
+      br.refill();
+      if (out_.size() - n < 258 + 16) {
+        save();
+        reserve_out(258 + 8);
+        out = out_.data();
+      }
+      std::uint32_t e = decode(litlen, br);
+      if (br.overrun == 0 && max_output - n >= 3) {
+        // Every bit in the buffer is real input: up to three literals per refill (56 bits hold
+        // three 15-bit codes) without further checks.
+        if ((e >> 16) < 256) {
+          out[n++] = static_cast<std::uint8_t>(e >> 16);
+          e = decode(litlen, br);
+          if ((e >> 16) < 256) {
+            out[n++] = static_cast<std::uint8_t>(e >> 16);
+            e = decode(litlen, br);
+            if ((e >> 16) < 256) {
+              out[n++] = static_cast<std::uint8_t>(e >> 16);
+              continue;
+            }
+          }
+        }
+      } else if ((e >> 16) < 256) {
+        // Near the end of the input or of the output limit: check every literal.
+        if (br.overran() || n >= max_output) {
+          save();
+          check_overrun();
+          over_limit();
+        }
+        out[n++] = static_cast<std::uint8_t>(e >> 16);
         continue;
       }
+      // A length (or end of block): one refill covers length extra bits, distance code and
+      // distance extra bits, at most 5 + 15 + 13 = 33 bits.
+      const unsigned sym = e >> 16;
+      br.refill();
+      save();  // the rare paths report errors from the members
+      if (e & kInvalidBit) invalid_code("literal/length");
       if (sym == 256) {
         check_overrun();
         return;
       }
       if (sym > 285) error("invalid literal/length symbol ", sym);
-      const unsigned len = len_base[sym - 257] + take(len_extra[sym - 257]);
-      const unsigned dsym = decode(dist, "distance");
+      const unsigned len = len_base[sym - 257] + br.take(len_extra[sym - 257]);
+      const std::uint32_t de = decode(dist, br);
+      save();
+      if (de & kInvalidBit) invalid_code("distance");
+      const unsigned dsym = de >> 16;
       if (dsym > 29) error("invalid distance symbol ", dsym);
-      const std::size_t d = dist_base[dsym] + take(dist_extra[dsym]);
+      const std::size_t d = dist_base[dsym] + br.take(dist_extra[dsym]);
+      save();
       check_overrun();
-      if (d > n_ - window_start_)
-        error("distance ", d, " is too far back: only ", n_ - window_start_,
+      if (d > n - window_start)
+        error("distance ", d, " is too far back: only ", n - window_start,
               " bytes have been decoded");
-      check_limit(len);
-      std::uint8_t* dst = out_.data() + n_;
+      if (len > max_output - n) over_limit();
+      std::uint8_t* dst = out + n;
       const std::uint8_t* src = dst - d;
       if (d >= 8) {
         // 8-byte chunks never overlap their source when d >= 8; the last chunk may write up to
@@ -437,17 +506,11 @@ class Inflater {
       } else {
         for (unsigned k = 0; k < len; ++k) dst[k] = src[k];
       }
-      n_ += len;
+      n += len;
     }
   }
 
-  const std::uint8_t* in_;
-  std::size_t size_;
-  std::size_t pos_;
-  std::uint64_t buf_ = 0;
-  unsigned bitcount_ = 0;
-  std::size_t overrun_ = 0;
-
+  BitReader br_;
   std::vector<std::uint8_t>& out_;
   std::size_t n_;
   std::size_t window_start_;
