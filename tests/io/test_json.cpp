@@ -83,3 +83,13 @@ TEST_CASE("json::quote escapes what JSON requires and parses back") {
   CHECK(json::quote(s) == "\"a\\\"b\\\\c\\u000a\\u0001\xC3\xA9\"");
   CHECK(json::parse(json::quote(s)).string == s);
 }
+
+TEST_CASE("is_valid_utf8 follows RFC 3629") {
+  CHECK(json::is_valid_utf8(""));
+  CHECK(json::is_valid_utf8("abc \xC3\xA9 \xE4\xB8\xAD \xF0\x9F\x98\x80"));
+  CHECK_FALSE(json::is_valid_utf8("\xC0\x80"));          // overlong NUL
+  CHECK_FALSE(json::is_valid_utf8("\xED\xA0\x80"));      // surrogate
+  CHECK_FALSE(json::is_valid_utf8("\xF4\x90\x80\x80"));  // above U+10FFFF
+  CHECK_FALSE(json::is_valid_utf8("\xE4\xB8"));          // truncated
+  CHECK_FALSE(json::is_valid_utf8(std::string("a\0b", 3)));
+}

@@ -172,6 +172,10 @@ TEST_CASE("the writer rejects inconsistent tensors") {
                        "SafetensorsWriter::add('x'): shape [2, -3] has a negative entry",
                        ember::value_error);
   CHECK_THROWS_AS(w.add("__metadata__", Dtype::F32, {1}, data, 4), ember::value_error);
+  CHECK_THROWS_WITH_AS(w.add("bad\xFF", Dtype::F32, {1}, data, 4),
+                       "SafetensorsWriter::add: tensor names must be valid UTF-8 without NUL bytes",
+                       ember::value_error);
+  CHECK_THROWS_AS(w.metadata("k", std::string("a\0b", 3)), ember::value_error);
   w.add("x", Dtype::F32, {6}, data, 24);
   CHECK_THROWS_WITH_AS(w.add("x", Dtype::F32, {6}, data, 24),
                        "SafetensorsWriter::add: duplicate tensor name 'x'", ember::value_error);

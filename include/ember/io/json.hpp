@@ -50,6 +50,31 @@ inline const char* kind_name(Value::Kind k) noexcept {
 
 namespace detail {
 
+// Length of the valid UTF-8 sequence starting `s` (RFC 3629: no overlongs, no surrogates, at
+// most U+10FFFF), or 0.
+inline std::size_t utf8_sequence(std::string_view s) noexcept {
+  const auto byte = [&](std::size_t i) -> unsigned {
+    return i < s.size() ? static_cast<unsigned char>(s[i]) : 0u;
+  };
+  const unsigned b0 = byte(0);
+  const auto cont = [&](std::size_t i) { return (byte(i) & 0xC0u) == 0x80u; };
+  if (b0 >= 0x01 && b0 <= 0x7F) return 1;
+  if (b0 >= 0xC2 && b0 <= 0xDF) return cont(1) ? 2 : 0;
+  if (b0 >= 0xE0 && b0 <= 0xEF) {
+    const unsigned b1 = byte(1);
+    if (b0 == 0xE0 && b1 < 0xA0) return 0;   // overlong
+    if (b0 == 0xED && b1 >= 0xA0) return 0;  // surrogate
+    return cont(1) && cont(2) ? 3 : 0;
+  }
+  if (b0 >= 0xF0 && b0 <= 0xF4) {
+    const unsigned b1 = byte(1);
+    if (b0 == 0xF0 && b1 < 0x90) return 0;   // overlong
+    if (b0 == 0xF4 && b1 >= 0x90) return 0;  // above U+10FFFF
+    return cont(1) && cont(2) && cont(3) ? 4 : 0;
+  }
+  return 0;
+}
+
 class Parser {
  public:
   Parser(std::string_view text, std::string_view context) : s_(text), context_(context) {}
@@ -232,30 +257,6 @@ class Parser {
     }
   }
 
-  // Length of the valid UTF-8 sequence at p_ (RFC 3629: no overlongs, no surrogates, at most
-  // U+10FFFF), or 0.
-  std::size_t utf8_sequence() const noexcept {
-    const auto byte = [&](std::size_t i) -> unsigned {
-      return p_ + i < s_.size() ? static_cast<unsigned char>(s_[p_ + i]) : 0u;
-    };
-    const unsigned b0 = byte(0);
-    const auto cont = [&](std::size_t i) { return (byte(i) & 0xC0u) == 0x80u; };
-    if (b0 >= 0xC2 && b0 <= 0xDF) return cont(1) ? 2 : 0;
-    if (b0 >= 0xE0 && b0 <= 0xEF) {
-      const unsigned b1 = byte(1);
-      if (b0 == 0xE0 && b1 < 0xA0) return 0;   // overlong
-      if (b0 == 0xED && b1 >= 0xA0) return 0;  // surrogate
-      return cont(1) && cont(2) ? 3 : 0;
-    }
-    if (b0 >= 0xF0 && b0 <= 0xF4) {
-      const unsigned b1 = byte(1);
-      if (b0 == 0xF0 && b1 < 0x90) return 0;   // overlong
-      if (b0 == 0xF4 && b1 >= 0x90) return 0;  // above U+10FFFF
-      return cont(1) && cont(2) && cont(3) ? 4 : 0;
-    }
-    return 0;
-  }
-
   std::string string() {
     ++p_;  // opening quote
     std::string out;
@@ -268,7 +269,7 @@ class Parser {
       }
       if (c < 0x20) error("unescaped control character ", unsigned{c}, " in a string");
       if (c >= 0x80) {
-        const std::size_t n = utf8_sequence();
+        const std::size_t n = utf8_sequence(s_.substr(p_));
         if (n == 0) error("invalid UTF-8 in a string");
         out.append(s_.substr(p_, n));
         p_ += n;
@@ -338,6 +339,16 @@ class Parser {
 // Parses a complete JSON document; `context` starts every error message (e.g. the file name).
 inline Value parse(std::string_view text, std::string_view context = "json") {
   return detail::Parser(text, context).document();
+}
+
+// True when `s` is valid UTF-8 without NUL bytes.
+inline bool is_valid_utf8(std::string_view s) noexcept {
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t n = detail::utf8_sequence(s.substr(i));
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
 }
 
 // `s` as a JSON string literal, quotes included; control characters are \u-escaped.

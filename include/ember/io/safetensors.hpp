@@ -276,6 +276,8 @@ class SafetensorsWriter {
   SafetensorsWriter& add(const std::string& name, Dtype dtype,
                          const std::vector<std::int64_t>& shape, const void* data,
                          std::size_t nbytes) {
+    EMBER_CHECK_VALUE(json::is_valid_utf8(name),
+                      "SafetensorsWriter::add: tensor names must be valid UTF-8 without NUL bytes");
     EMBER_CHECK_VALUE(
         name != "__metadata__",
         "SafetensorsWriter::add: '__metadata__' is reserved and cannot name a tensor");
@@ -300,6 +302,9 @@ class SafetensorsWriter {
 
   // Sets a "__metadata__" entry (string to string, like the reference implementation).
   SafetensorsWriter& metadata(const std::string& key, const std::string& value) {
+    EMBER_CHECK_VALUE(json::is_valid_utf8(key) && json::is_valid_utf8(value),
+                      "SafetensorsWriter::metadata: keys and values must be valid UTF-8 without "
+                      "NUL bytes");
     metadata_[key] = value;
     return *this;
   }
