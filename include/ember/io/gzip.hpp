@@ -547,12 +547,12 @@ inline std::vector<std::uint8_t> inflate(const std::uint8_t* data, std::size_t s
 inline std::vector<std::uint8_t> gunzip(const std::uint8_t* data, std::size_t size,
                                         std::size_t max_output, const char* name) {
   std::vector<std::uint8_t> out;
-  // ISIZE of the last member (the length modulo 2^32) is a good first guess of the output size;
-  // capped because it is untrusted.
+  // ISIZE of the last member (the length modulo 2^32) is a good first guess of the output size.
   if (size >= 18) {
-    std::size_t hint = load_le32(data + size - 4);
-    if (hint > max_output) hint = max_output;
-    if (hint / 1032 <= size) out.reserve(hint + 266);  // DEFLATE expands at most ~1032:1
+    const std::size_t hint = load_le32(data + size - 4);
+    // Untrusted: only believed up to 64:1 (real data compresses far less; beyond that the
+    // output grows by doubling) and up to the caller's limit.
+    if (hint <= max_output && hint / 64 <= size) out.reserve(hint + 266);
   }
   std::size_t used = 0;
   std::size_t p = 0;
