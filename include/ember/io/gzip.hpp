@@ -30,7 +30,7 @@ inline constexpr std::size_t default_max_output = std::size_t{1} << 32;
 namespace detail {
 
 struct Crc32Tables {
-  std::uint32_t t[8][256];
+  std::uint32_t t[16][256];
 };
 
 constexpr Crc32Tables make_crc32_tables() {
@@ -40,7 +40,7 @@ constexpr Crc32Tables make_crc32_tables() {
     for (int k = 0; k < 8; ++k) c = (c & 1u) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
     tb.t[0][i] = c;
   }
-  for (int s = 1; s < 8; ++s)
+  for (int s = 1; s < 16; ++s)
     for (int i = 0; i < 256; ++i)
       tb.t[s][i] = (tb.t[s - 1][i] >> 8) ^ tb.t[0][tb.t[s - 1][i] & 0xFFu];
   return tb;
@@ -70,14 +70,19 @@ inline std::string hex(std::uint32_t v, int digits) {
 inline std::uint32_t crc32(const std::uint8_t* data, std::size_t size, std::uint32_t crc = 0) {
   const auto& t = detail::crc32_tables.t;
   std::uint32_t c = ~crc;
-  // Slicing-by-8: eight table lookups per 8 bytes instead of one per byte.
-  while (size >= 8) {
+  // Slicing-by-16: sixteen independent table lookups per 16 bytes instead of a dependent chain
+  // of one per byte.
+  while (size >= 16) {
     const std::uint32_t a = detail::load_le32(data) ^ c;
     const std::uint32_t b = detail::load_le32(data + 4);
-    c = t[7][a & 0xFFu] ^ t[6][(a >> 8) & 0xFFu] ^ t[5][(a >> 16) & 0xFFu] ^ t[4][a >> 24] ^
-        t[3][b & 0xFFu] ^ t[2][(b >> 8) & 0xFFu] ^ t[1][(b >> 16) & 0xFFu] ^ t[0][b >> 24];
-    data += 8;
-    size -= 8;
+    const std::uint32_t d = detail::load_le32(data + 8);
+    const std::uint32_t e = detail::load_le32(data + 12);
+    c = t[15][a & 0xFFu] ^ t[14][(a >> 8) & 0xFFu] ^ t[13][(a >> 16) & 0xFFu] ^ t[12][a >> 24] ^
+        t[11][b & 0xFFu] ^ t[10][(b >> 8) & 0xFFu] ^ t[9][(b >> 16) & 0xFFu] ^ t[8][b >> 24] ^
+        t[7][d & 0xFFu] ^ t[6][(d >> 8) & 0xFFu] ^ t[5][(d >> 16) & 0xFFu] ^ t[4][d >> 24] ^
+        t[3][e & 0xFFu] ^ t[2][(e >> 8) & 0xFFu] ^ t[1][(e >> 16) & 0xFFu] ^ t[0][e >> 24];
+    data += 16;
+    size -= 16;
   }
   while (size-- > 0) c = t[0][(c ^ *data++) & 0xFFu] ^ (c >> 8);
   return ~c;
