@@ -33,7 +33,9 @@ struct Crc32Tables {
   std::uint32_t t[16][256];
 };
 
-constexpr Crc32Tables make_crc32_tables() {
+// Built at run time, once: as a constexpr table it would cost every translation unit that includes
+// ember.hpp a noticeable fraction of a second of constant evaluation.
+inline Crc32Tables make_crc32_tables() noexcept {
   Crc32Tables tb{};
   for (std::uint32_t i = 0; i < 256; ++i) {
     std::uint32_t c = i;
@@ -46,7 +48,10 @@ constexpr Crc32Tables make_crc32_tables() {
   return tb;
 }
 
-inline constexpr Crc32Tables crc32_tables = make_crc32_tables();
+inline const Crc32Tables& crc32_tables() {
+  static const Crc32Tables tables = make_crc32_tables();
+  return tables;
+}
 
 inline std::uint32_t load_le32(const std::uint8_t* p) noexcept {
   return std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 |
@@ -68,7 +73,7 @@ inline std::string hex(std::uint32_t v, int digits) {
 // CRC-32 as gzip and zlib compute it (reflected polynomial 0xEDB88320). Pass the previous result
 // as `crc` to continue a running checksum.
 inline std::uint32_t crc32(const std::uint8_t* data, std::size_t size, std::uint32_t crc = 0) {
-  const auto& t = detail::crc32_tables.t;
+  const auto& t = detail::crc32_tables().t;
   std::uint32_t c = ~crc;
   // Slicing-by-16: sixteen independent table lookups per 16 bytes instead of a dependent chain
   // of one per byte.
@@ -431,6 +436,7 @@ class Inflater {
     BitReader br = br_;
     std::size_t n = n_;
     std::uint8_t* out = out_.data();
+    std::size_t cap = out_.size();
     const std::size_t max_output = max_output_;
     const std::size_t window_start = window_start_;
     // Writes the locals back before anything that reads the members (errors, growing).
@@ -440,10 +446,11 @@ class Inflater {
     };
     for (;;) {
       br.refill();
-      if (out_.size() - n < 258 + 16) {
+      if (cap - n < 258 + 16) {
         save();
         reserve_out(258 + 8);
         out = out_.data();
+        cap = out_.size();
       }
       std::uint32_t e = decode(litlen, br);
       if (br.overrun == 0 && max_output - n >= 3) {
