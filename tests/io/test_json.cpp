@@ -78,6 +78,18 @@ TEST_CASE("json rejects malformed documents with the byte offset") {
   CHECK_NOTHROW(json::parse(ok_depth));
 }
 
+TEST_CASE("json limits the number of values a document may hold") {
+  // Containers count too: [1, [2, 3]] holds five values.
+  CHECK(json::parse("[1, [2, 3]]", "hdr", 5).items.size() == 2);
+  CHECK_THROWS_WITH_AS(json::parse("[1, [2, 3], 4]", "hdr", 5),
+                       "hdr: invalid JSON at byte 12: more than 5 values", ember::format_error);
+  std::string zeros = "[0";
+  for (int i = 0; i < (1 << 20); ++i) zeros += ",0";
+  zeros += "]";
+  CHECK_THROWS_WITH_AS(json::parse(zeros), doctest::Contains("more than 1048576 values"),
+                       ember::format_error);
+}
+
 TEST_CASE("json::quote escapes what JSON requires and parses back") {
   const std::string s = "a\"b\\c\n\x01\xC3\xA9";
   CHECK(json::quote(s) == "\"a\\\"b\\\\c\\u000a\\u0001\xC3\xA9\"");

@@ -4,6 +4,8 @@
 // int64. Everything else, including true/false/null and numbers with a fraction or exponent,
 // and every malformed document (duplicate keys, trailing commas, control characters in strings,
 // invalid UTF-8, nesting deeper than 64) is rejected with a format_error giving the byte offset.
+// A document may hold at most `max_values` values (default 2^20), because the tree takes about
+// 100 bytes per value: a hostile 100 MB header of "[0,0,0,..." would otherwise need gigabytes.
 #pragma once
 
 #include <algorithm>
@@ -77,7 +79,8 @@ inline std::size_t utf8_sequence(std::string_view s) noexcept {
 
 class Parser {
  public:
-  Parser(std::string_view text, std::string_view context) : s_(text), context_(context) {}
+  Parser(std::string_view text, std::string_view context, std::size_t max_values)
+      : s_(text), context_(context), max_values_(max_values) {}
 
   Value document() {
     Value v = value(0);
@@ -114,6 +117,7 @@ class Parser {
   Value value(int depth) {
     skip_ws();
     if (p_ >= s_.size()) error("expected a value, found end of input");
+    if (++values_ > max_values_) error("more than ", max_values_, " values");
     const char c = s_[p_];
     if ((c == '{' || c == '[') && depth >= kMaxDepth)
       error("nested deeper than ", kMaxDepth, " levels");
@@ -331,14 +335,17 @@ class Parser {
 
   std::string_view s_;
   std::string_view context_;
+  std::size_t max_values_;
+  std::size_t values_ = 0;
   std::size_t p_ = 0;
 };
 
 }  // namespace detail
 
 // Parses a complete JSON document; `context` starts every error message (e.g. the file name).
-inline Value parse(std::string_view text, std::string_view context = "json") {
-  return detail::Parser(text, context).document();
+inline Value parse(std::string_view text, std::string_view context = "json",
+                   std::size_t max_values = std::size_t{1} << 20) {
+  return detail::Parser(text, context, max_values).document();
 }
 
 // True when `s` is valid UTF-8 without NUL bytes.
