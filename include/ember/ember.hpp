@@ -3,6 +3,9 @@
 
 #include "ember/config.hpp"
 #include "ember/error.hpp"
+#include "ember/io/gzip.hpp"
+#include "ember/io/idx.hpp"
+#include "ember/io/safetensors.hpp"
 #include "ember/kernels/dispatch.hpp"
 #include "ember/kernels/parallel.hpp"
 #include "ember/core/tensor.hpp"
