@@ -89,7 +89,8 @@ struct Function {
       const std::size_t n = inputs.size();
       record(out, name, inputs, [ctx, n](const Tensor<T>& grad) {
         std::vector<Tensor<T>> grads = Derived::backward(*ctx, grad);
-        EMBER_CHECK_STATE(grads.size() == n, "backward: custom function ", name, " returned ",
+        EMBER_CHECK_STATE(grads.size() == n, "backward: custom function ",
+                          detail::function_name<Derived>::value, " returned ",
                           grads.size(), " gradients for ", n, " tensor inputs");
         return grads;
       });

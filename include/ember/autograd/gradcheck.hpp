@@ -120,7 +120,7 @@ GradcheckResult gradcheck(F&& fn, const std::vector<Tensor<double>>& inputs, dou
           worst_excess = std::isnan(err) ? 1e300 : err - tol;
           result.ok = false;
           std::ostringstream os;
-          os.precision(10);
+          os.precision(6);
           os << "gradcheck: Jacobian mismatch for input " << checked[c] << " element "
              << detail::concat(detail::unravel(static_cast<int64_t>(e), x.shape()))
              << " and output element "

@@ -382,6 +382,7 @@ struct UnaryBackward {
                           const Tensor<T>& g) {                             \
       (void)x;                                                              \
       (void)out;                                                            \
+      (void)g;                                                              \
       return expr;                                                          \
     }                                                                       \
   };                                                                        \
