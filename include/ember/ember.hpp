@@ -9,3 +9,5 @@
 #include "ember/kernels/dispatch.hpp"
 #include "ember/kernels/parallel.hpp"
 #include "ember/core/tensor.hpp"
+#include "ember/autograd/function.hpp"
+#include "ember/autograd/gradcheck.hpp"

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <type_traits>
 
+#include "ember/autograd/record.hpp"
 #include "ember/core/creation.hpp"
 #include "ember/core/iterate.hpp"
 #include "ember/core/tensor_base.hpp"
@@ -101,6 +102,7 @@ Tensor<R> binary_op(const Tensor<T>& a, const Tensor<T>& b, const char* name, KO
 template <class T, class KOp, class F>
 void binary_inplace(Tensor<T>& self, const Tensor<T>& b, const char* name, KOp kop, F f) {
   self.check_defined(name);
+  autograd::check_inplace(self, name);
   b.check_defined(name);
   const Shape shape = broadcast_shapes(self.shape(), b.shape(), name);
   EMBER_CHECK_SHAPE(shape == self.shape(), name, ": output with shape ", self.shape(),
@@ -120,6 +122,7 @@ Tensor<T> unary_op(const Tensor<T>& x, const char* name, KOp kop, F f) {
 template <class T, class KOp, class F>
 void unary_inplace(Tensor<T>& x, const char* name, KOp kop, F f) {
   x.check_defined(name);
+  autograd::check_inplace(x, name);
   unary_into(x, x, kop, f);
   x.bump_version();
 }
@@ -157,28 +160,125 @@ T sigmoid_scalar(T v) {
 // ---- binary ops: tensor-tensor, tensor-scalar, in-place
 // ------------------------------------------
 
-#define EMBER_DETAIL_BINARY(method, kind_op, expr)                                     \
-  template <class T>                                                                   \
-  Tensor<T> Tensor<T>::method(const Tensor& o) const {                                 \
-    return detail::binary_op<T, T>(*this, o, #method, detail::kop_or_none<T>(kind_op), \
-                                   [](T a, T b) { return expr; });                     \
-  }                                                                                    \
-  template <class T>                                                                   \
-  Tensor<T> Tensor<T>::method(T s) const {                                             \
-    return method(detail::scalar_operand<T>(s));                                       \
-  }                                                                                    \
-  template <class T>                                                                   \
-  Tensor<T>& Tensor<T>::method##_(const Tensor& o) {                                   \
-    detail::binary_inplace<T>(*this, o, #method "_", detail::kop_or_none<T>(kind_op),  \
-                              [](T a, T b) { return expr; });                          \
-    return *this;                                                                      \
-  }                                                                                    \
-  template <class T>                                                                   \
-  Tensor<T>& Tensor<T>::method##_(T s) {                                               \
-    return method##_(detail::scalar_operand<T>(s));                                    \
+#define EMBER_DETAIL_BINARY(method, kind_op, expr, Backward)                                 \
+  template <class T>                                                                         \
+  Tensor<T> Tensor<T>::method(const Tensor& o) const {                                       \
+    return autograd::differentiable<T>(                                                      \
+        autograd::needs_grad(*this, o),                                                      \
+        [&] {                                                                                \
+          return detail::binary_op<T, T>(*this, o, #method, detail::kop_or_none<T>(kind_op), \
+                                         [](T a, T b) { return expr; });                     \
+        },                                                                                   \
+        [&](auto& out) { detail::Backward::record(out, *this, o); });                      \
+  }                                                                                          \
+  template <class T>                                                                         \
+  Tensor<T> Tensor<T>::method(T s) const {                                                   \
+    return method(detail::scalar_operand<T>(s));                                             \
+  }                                                                                          \
+  template <class T>                                                                         \
+  Tensor<T>& Tensor<T>::method##_(const Tensor& o) {                                         \
+    detail::binary_inplace<T>(*this, o, #method "_", detail::kop_or_none<T>(kind_op),        \
+                              [](T a, T b) { return expr; });                                \
+    return *this;                                                                            \
+  }                                                                                          \
+  template <class T>                                                                         \
+  Tensor<T>& Tensor<T>::method##_(T s) {                                                     \
+    return method##_(detail::scalar_operand<T>(s));                                          \
   }
 
 namespace detail {
+
+// Backward rules of the binary ops: gradients are summed back over broadcast dims (sum_to), and
+// only computed for the inputs that need them.
+struct AddBackward {
+  template <class T>
+  static void record(Tensor<T>& out, const Tensor<T>& a, const Tensor<T>& b) {
+    autograd::record(out, "AddBackward", {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor<T>& g) {
+      return std::vector<Tensor<T>>{autograd::sum_to(g, sa), autograd::sum_to(g, sb)};
+    });
+  }
+};
+struct SubBackward {
+  template <class T>
+  static void record(Tensor<T>& out, const Tensor<T>& a, const Tensor<T>& b) {
+    autograd::record(out, "SubBackward", {a, b}, [sa = a.shape(), sb = b.shape(), nb = b.requires_grad()](const Tensor<T>& g) {
+      return std::vector<Tensor<T>>{autograd::sum_to(g, sa), nb ? autograd::sum_to(g.neg(), sb) : Tensor<T>()};
+    });
+  }
+};
+struct MulBackward {
+  template <class T>
+  static void record(Tensor<T>& out, const Tensor<T>& a, const Tensor<T>& b) {
+    const bool na = a.requires_grad(), nb = b.requires_grad();
+    autograd::record(out, "MulBackward", {a, b},
+                     [sa = na ? autograd::save(b, "mul") : autograd::SavedTensor<T>(),
+                      sb = nb ? autograd::save(a, "mul") : autograd::SavedTensor<T>(), na, nb,
+                      shape_a = a.shape(), shape_b = b.shape()](const Tensor<T>& g) {
+                       return std::vector<Tensor<T>>{
+                           na ? autograd::sum_to(g.mul(sa.get()), shape_a) : Tensor<T>(),
+                           nb ? autograd::sum_to(g.mul(sb.get()), shape_b) : Tensor<T>()};
+                     });
+  }
+};
+struct DivBackward {
+  template <class T>
+  static void record(Tensor<T>& out, const Tensor<T>& a, const Tensor<T>& b) {
+    const bool na = a.requires_grad(), nb = b.requires_grad();
+    // d(a/b)/da = 1/b; d(a/b)/db = -a/b^2 = -out/b.
+    autograd::record(out, "DivBackward", {a, b},
+                     [sb = autograd::save(b, "div"),
+                      so = nb ? autograd::save(out, "div") : autograd::SavedTensor<T>(), na, nb,
+                      shape_a = a.shape(), shape_b = b.shape()](const Tensor<T>& g) {
+                       const Tensor<T> gb = g.div(sb.get());
+                       return std::vector<Tensor<T>>{
+                           na ? autograd::sum_to(gb, shape_a) : Tensor<T>(),
+                           nb ? autograd::sum_to(gb.mul(so.get()).neg(), shape_b) : Tensor<T>()};
+                     });
+  }
+};
+struct PowBackward {
+  template <class T>
+  static void record(Tensor<T>& out, const Tensor<T>& a, const Tensor<T>& b) {
+    const bool na = a.requires_grad(), nb = b.requires_grad();
+    // d(a^b)/da = b a^(b-1); d(a^b)/db = a^b log(a), taken as 0 where a == 0 and b >= 0 (PyTorch).
+    autograd::record(out, "PowBackward", {a, b},
+                     [sa = autograd::save(a, "pow"), sb = autograd::save(b, "pow"),
+                      so = nb ? autograd::save(out, "pow") : autograd::SavedTensor<T>(), na, nb,
+                      shape_a = a.shape(), shape_b = b.shape()](const Tensor<T>& g) {
+                       const Tensor<T>& x = sa.get();
+                       const Tensor<T>& e = sb.get();
+                       Tensor<T> ga, gb;
+                       if (na) ga = autograd::sum_to(g.mul(e).mul(x.pow(e.sub(T(1)))), shape_a);
+                       if (nb) {
+                         const Tensor<T> lg = x.log().mul(so.get());
+                         const Tensor<T> zero_base = x.eq(T(0)).mul(e.ge(T(0)));
+                         gb = autograd::sum_to(g.mul(lg.masked_fill(zero_base, T(0))), shape_b);
+                       }
+                       return std::vector<Tensor<T>>{ga, gb};
+                     });
+  }
+};
+// maximum/minimum: the gradient goes to the larger (smaller) input; ties split it evenly.
+template <bool IsMax>
+struct ExtremumBackward {
+  template <class T>
+  static void record(Tensor<T>& out, const Tensor<T>& a, const Tensor<T>& b) {
+    autograd::record(out, IsMax ? "MaximumBackward" : "MinimumBackward", {a, b},
+                     [sa = autograd::save(a, IsMax ? "maximum" : "minimum"),
+                      sb = autograd::save(b, IsMax ? "maximum" : "minimum"), shape_a = a.shape(),
+                      shape_b = b.shape()](const Tensor<T>& g) {
+                       const Tensor<T>& x = sa.get();
+                       const Tensor<T>& y = sb.get();
+                       const Tensor<T> wins = IsMax ? x.gt(y) : x.lt(y);
+                       const Tensor<T> ties = x.eq(y).mul(T(0.5));
+                       const Tensor<T> wa = wins.add(ties);
+                       const Tensor<T> wb = wa.neg().add(T(1));
+                       return std::vector<Tensor<T>>{autograd::sum_to(g.mul(wa), shape_a),
+                                                     autograd::sum_to(g.mul(wb), shape_b)};
+                     });
+  }
+};
+
 // Maps a kernel op to itself for float/double and to no_kernel_t for int64.
 template <class T, class Op>
 auto kop_or_none(Op op) {
@@ -191,25 +291,35 @@ auto kop_or_none(Op op) {
 }
 }  // namespace detail
 
-EMBER_DETAIL_BINARY(add, kernels::BinaryOp::add, a + b)
-EMBER_DETAIL_BINARY(sub, kernels::BinaryOp::sub, a - b)
-EMBER_DETAIL_BINARY(mul, kernels::BinaryOp::mul, a* b)
-EMBER_DETAIL_BINARY(div, kernels::BinaryOp::div, a / b)
-EMBER_DETAIL_BINARY(pow, detail::no_kernel_t{}, detail::pow_scalar(a, b))
+EMBER_DETAIL_BINARY(add, kernels::BinaryOp::add, a + b, AddBackward)
+EMBER_DETAIL_BINARY(sub, kernels::BinaryOp::sub, a - b, SubBackward)
+EMBER_DETAIL_BINARY(mul, kernels::BinaryOp::mul, a* b, MulBackward)
+EMBER_DETAIL_BINARY(div, kernels::BinaryOp::div, a / b, DivBackward)
+EMBER_DETAIL_BINARY(pow, detail::no_kernel_t{}, detail::pow_scalar(a, b), PowBackward)
 #undef EMBER_DETAIL_BINARY
 
 template <class T>
 Tensor<T> Tensor<T>::maximum(const Tensor& o) const {
-  // NaN propagates like PyTorch (the kernel's max would drop it), so no kernel here.
-  return detail::binary_op<T, T>(*this, o, "maximum", detail::no_kernel_t{}, [](T a, T b) {
-    return a != a ? a : (b != b ? b : (a > b ? a : b));
-  });
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this, o),
+      [&] {
+        // NaN propagates like PyTorch (the kernel's max would drop it), so no kernel here.
+        return detail::binary_op<T, T>(*this, o, "maximum", detail::no_kernel_t{}, [](T a, T b) {
+          return a != a ? a : (b != b ? b : (a > b ? a : b));
+        });
+      },
+      [&](auto& out) { detail::ExtremumBackward<true>::record(out, *this, o); });
 }
 template <class T>
 Tensor<T> Tensor<T>::minimum(const Tensor& o) const {
-  return detail::binary_op<T, T>(*this, o, "minimum", detail::no_kernel_t{}, [](T a, T b) {
-    return a != a ? a : (b != b ? b : (a < b ? a : b));
-  });
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this, o),
+      [&] {
+        return detail::binary_op<T, T>(*this, o, "minimum", detail::no_kernel_t{}, [](T a, T b) {
+          return a != a ? a : (b != b ? b : (a < b ? a : b));
+        });
+      },
+      [&](auto& out) { detail::ExtremumBackward<false>::record(out, *this, o); });
 }
 
 // ---- comparisons and logical ops (1 / 0 in the same element type) -------------------------------
@@ -252,26 +362,78 @@ Tensor<T> Tensor<T>::logical_not() const {
 
 // ---- unary ops ----------------------------------------------------------------------------------
 
-#define EMBER_DETAIL_UNARY(method, kop, expr)                              \
-  template <class T>                                                       \
-  Tensor<T> Tensor<T>::method() const {                                    \
-    return detail::unary_op(*this, #method, detail::kop_or_none<T>(kop),   \
-                            [](T a) { return expr; });                     \
-  }                                                                        \
-  template <class T>                                                       \
-  Tensor<T>& Tensor<T>::method##_() {                                      \
-    detail::unary_inplace(*this, #method "_", detail::kop_or_none<T>(kop), \
-                          [](T a) { return expr; });                       \
-    return *this;                                                          \
+namespace detail {
+
+// Backward rules of the unary ops: grad(x, out, g) -> the gradient for x. `out` is saved only by
+// the rules whose derivative is cheapest from the result (exp, sqrt, tanh, ...).
+template <bool SavesInput, bool SavesOutput, class Rule>
+struct UnaryBackward {
+  template <class T>
+  static void record(const char* name, const char* op, Tensor<T>& out, const Tensor<T>& x) {
+    autograd::record(out, name, {x},
+                     [sx = SavesInput ? autograd::save(x, op) : autograd::SavedTensor<T>(),
+                      so = SavesOutput ? autograd::save(out, op) : autograd::SavedTensor<T>()](
+                         const Tensor<T>& g) {
+                       return std::vector<Tensor<T>>{Rule::grad(sx.get(), so.get(), g)};
+                     });
+  }
+};
+#define EMBER_DETAIL_UNARY_RULE(Name, in, outp, expr)                       \
+  struct Name##Rule {                                                       \
+    template <class T>                                                      \
+    static Tensor<T> grad(const Tensor<T>& x, const Tensor<T>& out,         \
+                          const Tensor<T>& g) {                             \
+      (void)x;                                                              \
+      (void)out;                                                            \
+      (void)g;                                                              \
+      return expr;                                                          \
+    }                                                                       \
+  };                                                                        \
+  using Name##Backward = UnaryBackward<in, outp, Name##Rule>;
+EMBER_DETAIL_UNARY_RULE(Neg, false, false, g.neg())
+EMBER_DETAIL_UNARY_RULE(Abs, true, false, g.mul(x.sign()))
+EMBER_DETAIL_UNARY_RULE(Relu, false, true, g.mul(out.gt(T(0))))
+EMBER_DETAIL_UNARY_RULE(Sign, false, false, Tensor<T>())  // zero almost everywhere
+EMBER_DETAIL_UNARY_RULE(Exp, false, true, g.mul(out))
+EMBER_DETAIL_UNARY_RULE(Log, true, false, g.div(x))
+EMBER_DETAIL_UNARY_RULE(Sqrt, false, true, g.div(out.mul(T(2))))
+EMBER_DETAIL_UNARY_RULE(Rsqrt, false, true, g.mul(out.mul(out).mul(out)).mul(T(-0.5)))
+EMBER_DETAIL_UNARY_RULE(Tanh, false, true, g.mul(out.mul(out).neg().add(T(1))))
+EMBER_DETAIL_UNARY_RULE(Sigmoid, false, true, g.mul(out.mul(out.neg().add(T(1)))))
+#undef EMBER_DETAIL_UNARY_RULE
+
+}  // namespace detail
+
+#define EMBER_DETAIL_UNARY(method, kop, expr, Name)                                     \
+  template <class T>                                                                    \
+  Tensor<T> Tensor<T>::method() const {                                                 \
+    return autograd::differentiable<T>(                                                 \
+        autograd::needs_grad(*this),                                                    \
+        [&] {                                                                           \
+          return detail::unary_op(*this, #method, detail::kop_or_none<T>(kop),          \
+                                  [](T a) { return expr; });                            \
+        },                                                                              \
+        [&](auto& out) { detail::Name##Backward::record(#Name "Backward", #method, out, *this); }); \
+  }                                                                                     \
+  template <class T>                                                                    \
+  Tensor<T>& Tensor<T>::method##_() {                                                   \
+    detail::unary_inplace(*this, #method "_", detail::kop_or_none<T>(kop),              \
+                          [](T a) { return expr; });                                    \
+    return *this;                                                                       \
   }
 
 // Floating-only math on int64 tensors is rejected at compile time with a clear message.
-#define EMBER_DETAIL_FLOAT_UNARY(method, kop, expr)                                        \
+#define EMBER_DETAIL_FLOAT_UNARY(method, kop, expr, Name)                                   \
   template <class T>                                                                       \
   Tensor<T> Tensor<T>::method() const {                                                    \
     static_assert(std::is_floating_point_v<T>, #method " needs a floating-point tensor");  \
-    return detail::unary_op(*this, #method, detail::kop_or_none<T>(kop),                   \
-                            [](T a) { return expr; });                                     \
+    return autograd::differentiable<T>(                                                    \
+        autograd::needs_grad(*this),                                                       \
+        [&] {                                                                              \
+          return detail::unary_op(*this, #method, detail::kop_or_none<T>(kop),             \
+                                  [](T a) { return expr; });                               \
+        },                                                                                 \
+        [&](auto& out) { detail::Name##Backward::record(#Name "Backward", #method, out, *this); }); \
   }                                                                                        \
   template <class T>                                                                       \
   Tensor<T>& Tensor<T>::method##_() {                                                      \
@@ -281,34 +443,63 @@ Tensor<T> Tensor<T>::logical_not() const {
     return *this;                                                                          \
   }
 
-EMBER_DETAIL_UNARY(neg, kernels::UnaryOp::neg, -a)
-EMBER_DETAIL_UNARY(abs, kernels::UnaryOp::abs, a < T(0) ? -a : a)
-EMBER_DETAIL_UNARY(relu, kernels::UnaryOp::relu, a > T(0) ? a : T(0))
-EMBER_DETAIL_UNARY(sign, detail::no_kernel_t{}, a > T(0) ? T(1) : (a < T(0) ? T(-1) : a))
-EMBER_DETAIL_FLOAT_UNARY(exp, kernels::UnaryOp::exp, std::exp(a))
-EMBER_DETAIL_FLOAT_UNARY(log, kernels::UnaryOp::log, std::log(a))
-EMBER_DETAIL_FLOAT_UNARY(sqrt, kernels::UnaryOp::sqrt, std::sqrt(a))
-EMBER_DETAIL_FLOAT_UNARY(rsqrt, kernels::UnaryOp::rsqrt, T(1) / std::sqrt(a))
-EMBER_DETAIL_FLOAT_UNARY(tanh, kernels::UnaryOp::tanh, std::tanh(a))
-EMBER_DETAIL_FLOAT_UNARY(sigmoid, kernels::UnaryOp::sigmoid, detail::sigmoid_scalar(a))
+EMBER_DETAIL_UNARY(neg, kernels::UnaryOp::neg, -a, Neg)
+EMBER_DETAIL_UNARY(abs, kernels::UnaryOp::abs, a < T(0) ? -a : a, Abs)
+EMBER_DETAIL_UNARY(relu, kernels::UnaryOp::relu, a > T(0) ? a : T(0), Relu)
+EMBER_DETAIL_UNARY(sign, detail::no_kernel_t{}, a > T(0) ? T(1) : (a < T(0) ? T(-1) : a), Sign)
+EMBER_DETAIL_FLOAT_UNARY(exp, kernels::UnaryOp::exp, std::exp(a), Exp)
+EMBER_DETAIL_FLOAT_UNARY(log, kernels::UnaryOp::log, std::log(a), Log)
+EMBER_DETAIL_FLOAT_UNARY(sqrt, kernels::UnaryOp::sqrt, std::sqrt(a), Sqrt)
+EMBER_DETAIL_FLOAT_UNARY(rsqrt, kernels::UnaryOp::rsqrt, T(1) / std::sqrt(a), Rsqrt)
+EMBER_DETAIL_FLOAT_UNARY(tanh, kernels::UnaryOp::tanh, std::tanh(a), Tanh)
+EMBER_DETAIL_FLOAT_UNARY(sigmoid, kernels::UnaryOp::sigmoid, detail::sigmoid_scalar(a), Sigmoid)
 #undef EMBER_DETAIL_UNARY
 #undef EMBER_DETAIL_FLOAT_UNARY
+
+namespace detail {
+// clamp passes the gradient where the input lies inside [lo, hi] (bounds included, like PyTorch).
+template <class T>
+void record_clamp(Tensor<T>& out, const Tensor<T>& x, T lo, T hi, bool has_lo, bool has_hi) {
+  autograd::record(out, "ClampBackward", {x},
+                   [sx = autograd::save(x, "clamp"), lo, hi, has_lo, has_hi](const Tensor<T>& g) {
+                     Tensor<T> pass = ones_like(g);
+                     if (has_lo) pass = pass.mul(sx.get().ge(lo));
+                     if (has_hi) pass = pass.mul(sx.get().le(hi));
+                     return std::vector<Tensor<T>>{g.mul(pass)};
+                   });
+}
+}  // namespace detail
 
 template <class T>
 Tensor<T> Tensor<T>::clamp(T lo, T hi) const {
   EMBER_CHECK_VALUE(!(lo > hi), "clamp: min ", lo, " is greater than max ", hi);
-  return detail::unary_op(*this, "clamp", detail::no_kernel_t{},
-                          [=](T a) { return a < lo ? lo : (a > hi ? hi : a); });
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this),
+      [&] {
+        return detail::unary_op(*this, "clamp", detail::no_kernel_t{},
+                                [=](T a) { return a < lo ? lo : (a > hi ? hi : a); });
+      },
+      [&](auto& out) { detail::record_clamp(out, *this, lo, hi, true, true); });
 }
 template <class T>
 Tensor<T> Tensor<T>::clamp_min(T lo) const {
-  return detail::unary_op(*this, "clamp_min", detail::no_kernel_t{},
-                          [=](T a) { return a < lo ? lo : a; });
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this),
+      [&] {
+        return detail::unary_op(*this, "clamp_min", detail::no_kernel_t{},
+                                [=](T a) { return a < lo ? lo : a; });
+      },
+      [&](auto& out) { detail::record_clamp(out, *this, lo, lo, true, false); });
 }
 template <class T>
 Tensor<T> Tensor<T>::clamp_max(T hi) const {
-  return detail::unary_op(*this, "clamp_max", detail::no_kernel_t{},
-                          [=](T a) { return a > hi ? hi : a; });
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this),
+      [&] {
+        return detail::unary_op(*this, "clamp_max", detail::no_kernel_t{},
+                                [=](T a) { return a > hi ? hi : a; });
+      },
+      [&](auto& out) { detail::record_clamp(out, *this, hi, hi, false, true); });
 }
 template <class T>
 Tensor<T>& Tensor<T>::clamp_(T lo, T hi) {

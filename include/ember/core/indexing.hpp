@@ -7,6 +7,7 @@
 
 #include "ember/core/creation.hpp"
 #include "ember/core/iterate.hpp"
+#include "ember/autograd/record.hpp"
 #include "ember/core/tensor_base.hpp"
 #include "ember/core/views.hpp"
 
@@ -215,6 +216,7 @@ Tensor<T> Tensor<T>::gather(int64_t d, const Tensor<int64_t>& index) const {
 
 template <class T>
 Tensor<T>& Tensor<T>::scatter_(int64_t d, const Tensor<int64_t>& index, const Tensor& src) {
+  autograd::check_inplace(*this, "scatter_");
   check_defined("scatter_");
   index.check_defined("scatter_");
   src.check_defined("scatter_");
@@ -231,6 +233,7 @@ Tensor<T>& Tensor<T>::scatter_(int64_t d, const Tensor<int64_t>& index, const Te
 
 template <class T>
 Tensor<T>& Tensor<T>::scatter_add_(int64_t d, const Tensor<int64_t>& index, const Tensor& src) {
+  autograd::check_inplace(*this, "scatter_add_");
   check_defined("scatter_add_");
   index.check_defined("scatter_add_");
   src.check_defined("scatter_add_");
@@ -267,6 +270,7 @@ Tensor<T> Tensor<T>::scatter_add(int64_t d, const Tensor<int64_t>& index, const 
 template <class T>
 template <class M>
 Tensor<T>& Tensor<T>::masked_fill_(const Tensor<M>& mask, T value) {
+  autograd::check_inplace(*this, "masked_fill_");
   check_defined("masked_fill_");
   mask.check_defined("masked_fill_");
   const Shape b = detail::broadcast_shapes(shape_, mask.shape(), "masked_fill_");

@@ -12,3 +12,4 @@
 #include "ember/core/reduction.hpp"
 #include "ember/core/tensor_base.hpp"
 #include "ember/core/views.hpp"
+#include "ember/autograd/tensor_autograd.hpp"

@@ -11,17 +11,17 @@
 #include <utility>
 #include <vector>
 
+#include "ember/core/autograd_meta.hpp"
 #include "ember/core/shape.hpp"
 #include "ember/core/storage.hpp"
 #include "ember/error.hpp"
 
 namespace ember {
 
-namespace detail {
-// Autograd's per-tensor state (requires_grad, grad, grad_fn, hooks), defined by ember/autograd.
-// Null for every plain tensor; the handle only carries the slot.
-struct AutogradMeta;
-}  // namespace detail
+namespace autograd {
+template <class T>
+class Node;
+}  // namespace autograd
 
 template <class T>
 inline constexpr bool is_tensor_dtype_v =
@@ -236,6 +236,25 @@ class Tensor {
   std::vector<Tensor> split(int64_t split_size, int64_t dim = 0) const;
   std::vector<Tensor> split(const std::vector<int64_t>& sizes, int64_t dim = 0) const;
   std::vector<Tensor> chunk(int64_t chunks, int64_t dim = 0) const;
+
+  // ---- autograd (ember/autograd/tensor_autograd.hpp) ---------------------------------------
+  // Autograd state is null for plain tensors; copies of a handle share it, views get their own.
+  bool requires_grad() const noexcept { return autograd_ && autograd_->requires_grad; }
+  Tensor& requires_grad_(bool requires = true);
+  bool is_leaf() const noexcept;
+  // The accumulated gradient (undefined until a backward reaches this tensor).
+  Tensor grad() const;
+  void set_grad(const Tensor& g);
+  std::shared_ptr<autograd::Node<T>> grad_fn() const;
+  // Backpropagates from this tensor; gradient may be omitted for a single-element tensor.
+  void backward(const Tensor& gradient = Tensor(), bool retain_graph = false) const;
+  // The same memory without autograd state.
+  Tensor detach() const;
+  // hook: Tensor(const Tensor& grad) to replace the gradient, or void(const Tensor&) to inspect.
+  template <class F>
+  void register_hook(F&& hook);
+  // Keep .grad for a non-leaf tensor too.
+  void retain_grad();
 
   // Throws if this tensor is undefined (op names the caller).
   void check_defined(const char* op) const {

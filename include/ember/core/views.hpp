@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "ember/core/iterate.hpp"
+#include "ember/autograd/record.hpp"
 #include "ember/core/tensor_base.hpp"
 
 namespace ember {
@@ -293,6 +294,7 @@ Tensor<U> Tensor<T>::to() const {
 
 template <class T>
 Tensor<T>& Tensor<T>::copy_(const Tensor& src) {
+  autograd::check_inplace(*this, "copy_");
   check_defined("copy_");
   src.check_defined("copy_");
   detail::broadcast_shapes(shape_, src.shape(), "copy_");
