@@ -5,9 +5,10 @@
 
 #include <algorithm>
 
+#include "ember/autograd/index_helpers.hpp"
+#include "ember/autograd/record.hpp"
 #include "ember/core/creation.hpp"
 #include "ember/core/iterate.hpp"
-#include "ember/autograd/record.hpp"
 #include "ember/core/tensor_base.hpp"
 #include "ember/core/views.hpp"
 
@@ -40,15 +41,38 @@ Tensor<T> cat(const std::vector<Tensor<T>>& tensors, int64_t dim = 0) {
     total += t.size(d);
   }
   out_shape[static_cast<std::size_t>(d)] = total;
-  Tensor<T> out(out_shape);
-  int64_t at = 0;
-  for (const auto& t : tensors) {
-    detail::copy_into(out.narrow(d, at, t.size(d)), t);
-    at += t.size(d);
-  }
-  return out;
+  return autograd::differentiable<T>(
+      autograd::needs_grad(tensors),
+      [&] {
+        Tensor<T> out(out_shape);
+        int64_t at = 0;
+        for (const auto& t : tensors) {
+          detail::copy_into(out.narrow(d, at, t.size(d)), t);
+          at += t.size(d);
+        }
+        return out;
+      },
+      [&](auto& out) {
+        // Each input gets its block of g back (a view; only for the inputs that need it).
+        std::vector<int64_t> sizes;
+        std::vector<bool> needs;
+        for (const auto& t : tensors) {
+          sizes.push_back(t.size(d));
+          needs.push_back(t.requires_grad());
+        }
+        autograd::record(out, "CatBackward", tensors, [d, sizes, needs](const Tensor<T>& g) {
+          std::vector<Tensor<T>> grads(sizes.size());
+          int64_t at = 0;
+          for (std::size_t i = 0; i < sizes.size(); ++i) {
+            if (needs[i]) grads[i] = g.narrow(d, at, sizes[i]);
+            at += sizes[i];
+          }
+          return grads;
+        });
+      });
 }
 
+// stack is unsqueeze + cat, and differentiable through them.
 template <class T>
 Tensor<T> stack(const std::vector<Tensor<T>>& tensors, int64_t dim = 0) {
   EMBER_CHECK_VALUE(!tensors.empty(), "stack: expected a non-empty list of tensors");
@@ -136,19 +160,38 @@ Tensor<T> Tensor<T>::index_select(int64_t d, const Tensor<int64_t>& index) const
   const Tensor<int64_t> idx = index.reshape({-1});
   Shape out_shape = shape_;
   if (dim() > 0) out_shape[static_cast<std::size_t>(w)] = idx.numel();
-  Tensor out(out_shape);
-  for (int64_t i = 0; i < idx.numel(); ++i) {
-    int64_t j = idx.at({i});
-    EMBER_CHECK_INDEX(j >= -n && j < n, "index_select: index ", j,
-                      " is out of range for dimension ", w, " of size ", n);
-    if (j < 0) j += n;
-    if (dim() == 0) {
-      detail::copy_into(out, *this);
-    } else {
-      detail::copy_into(out.select(w, i), select(w, j));
-    }
-  }
-  return out;
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this),
+      [&] {
+        Tensor out(out_shape);
+        for (int64_t i = 0; i < idx.numel(); ++i) {
+          int64_t j = idx.at({i});
+          EMBER_CHECK_INDEX(j >= -n && j < n, "index_select: index ", j,
+                            " is out of range for dimension ", w, " of size ", n);
+          if (j < 0) j += n;
+          if (dim() == 0) {
+            detail::copy_into(out, *this);
+          } else {
+            detail::copy_into(out.select(w, i), select(w, j));
+          }
+        }
+        return out;
+      },
+      [&](auto& out) {
+        // g's slices are added back at their source rows (scatter_add along w, so repeated
+        // indices accumulate).
+        autograd::record(
+            out, "IndexSelectBackward", {*this},
+            [shape = shape_, w, wrapped = detail::wrap_indices(idx, n)](const Tensor<T>& g) {
+              if (shape.empty()) return std::vector<Tensor<T>>{g.reshape({})};
+              Shape ishape(shape.size(), 1);
+              ishape[static_cast<std::size_t>(w)] = wrapped.numel();
+              const Tensor<int64_t> full = wrapped.view(ishape).expand(g.shape());
+              Tensor<T> gx = detail::zeros_for_grad<T>(shape);
+              gx.scatter_add_(w, full, g);
+              return std::vector<Tensor<T>>{gx};
+            });
+      });
 }
 
 namespace detail {
@@ -204,14 +247,29 @@ Tensor<T> Tensor<T>::gather(int64_t d, const Tensor<int64_t>& index) const {
   index.check_defined("gather");
   const int64_t w = detail::wrap_dim(d, dim(), "gather");
   detail::check_index_shape("gather", index, *this, w, false);
-  Tensor out(index.shape());
-  T* o = out.data();
-  int64_t e = 0;
-  const int64_t n = dim() == 0 ? 1 : size(w);
-  detail::for_each_index("gather", index, w, n, [&](const std::vector<int64_t>& pos, int64_t j) {
-    o[e++] = data()[detail::offset_of(*this, pos, w, j)];
-  });
-  return out;
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this),
+      [&] {
+        Tensor out(index.shape());
+        T* o = out.data();
+        int64_t e = 0;
+        const int64_t n = dim() == 0 ? 1 : size(w);
+        detail::for_each_index("gather", index, w, n,
+                               [&](const std::vector<int64_t>& pos, int64_t j) {
+                                 o[e++] = data()[detail::offset_of(*this, pos, w, j)];
+                               });
+        return out;
+      },
+      [&](auto& out) {
+        // Each element of g is added back where it was read from; repeated indices accumulate.
+        autograd::record(
+            out, "GatherBackward", {*this},
+            [shape = shape_, w, si = autograd::save(index, "gather")](const Tensor<T>& g) {
+              Tensor<T> gx = detail::zeros_for_grad<T>(shape);
+              gx.scatter_add_(w, si.get(), g);
+              return std::vector<Tensor<T>>{gx};
+            });
+      });
 }
 
 template <class T>
@@ -250,18 +308,56 @@ Tensor<T>& Tensor<T>::scatter_add_(int64_t d, const Tensor<int64_t>& index, cons
   return *this;
 }
 
+namespace detail {
+// Backward of scatter (Overwrite) and scatter_add: self's gradient is g, with the overwritten
+// positions zeroed for scatter; src's is g read at the scattered positions (g.gather), placed in
+// src's shape (src may be larger than index; its unread elements get 0). With repeated indices,
+// scatter's src gradient is g.gather for every copy, as in PyTorch.
+template <bool Overwrite, class T>
+void record_scatter(Tensor<T>& out, const Tensor<T>& self, int64_t d, const Tensor<int64_t>& index,
+                    const Tensor<T>& src) {
+  const int64_t w = self.dim() == 0 ? 0 : wrap_dim(d, self.dim(), "scatter");
+  autograd::record(out, Overwrite ? "ScatterBackward" : "ScatterAddBackward", {self, src},
+                   [w, si = autograd::save(index, Overwrite ? "scatter" : "scatter_add"),
+                    ns = self.requires_grad(), nsrc = src.requires_grad(),
+                    src_shape = src.shape()](const Tensor<T>& g) {
+                     const Tensor<int64_t>& idx = si.get();
+                     Tensor<T> gs, gsrc;
+                     if (ns) {
+                       gs = g;
+                       if constexpr (Overwrite) {
+                         gs = g.clone();
+                         gs.scatter_(w, idx, zeros_for_grad<T>(idx.shape()));
+                       }
+                     }
+                     if (nsrc) gsrc = pad_to(g.gather(w, idx), src_shape);
+                     return std::vector<Tensor<T>>{gs, gsrc};
+                   });
+}
+}  // namespace detail
+
 template <class T>
 Tensor<T> Tensor<T>::scatter(int64_t d, const Tensor<int64_t>& index, const Tensor& src) const {
-  Tensor out = clone();
-  out.scatter_(d, index, src);
-  return out;
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this, src),
+      [&] {
+        Tensor out = clone();
+        out.scatter_(d, index, src);
+        return out;
+      },
+      [&](auto& out) { detail::record_scatter<true>(out, *this, d, index, src); });
 }
 
 template <class T>
 Tensor<T> Tensor<T>::scatter_add(int64_t d, const Tensor<int64_t>& index, const Tensor& src) const {
-  Tensor out = clone();
-  out.scatter_add_(d, index, src);
-  return out;
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this, src),
+      [&] {
+        Tensor out = clone();
+        out.scatter_add_(d, index, src);
+        return out;
+      },
+      [&](auto& out) { detail::record_scatter<false>(out, *this, d, index, src); });
 }
 
 // ---- masks and triangles
@@ -293,9 +389,20 @@ Tensor<T>& Tensor<T>::masked_fill_(const Tensor<M>& mask, T value) {
 template <class T>
 template <class M>
 Tensor<T> Tensor<T>::masked_fill(const Tensor<M>& mask, T value) const {
-  Tensor out = clone();
-  out.masked_fill_(mask, value);
-  return out;
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this),
+      [&] {
+        Tensor out = clone();
+        out.masked_fill_(mask, value);
+        return out;
+      },
+      [&](auto& out) {
+        // Filled positions no longer depend on the input; the mask is not differentiable.
+        autograd::record(out, "MaskedFillBackward", {*this},
+                         [sm = autograd::save(mask, "masked_fill")](const Tensor<T>& g) {
+                           return std::vector<Tensor<T>>{detail::mask_grad(g, sm.get(), false)};
+                         });
+      });
 }
 
 namespace detail {
@@ -320,17 +427,30 @@ Tensor<T> triangle(const Tensor<T>& x, int64_t diagonal, bool lower, const char*
 }
 }  // namespace detail
 
+// tril/triu keep a triangle; the gradient is the same triangle of g.
 template <class T>
 Tensor<T> Tensor<T>::tril(int64_t diagonal) const {
-  return detail::triangle(*this, diagonal, true, "tril");
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this), [&] { return detail::triangle(*this, diagonal, true, "tril"); },
+      [&](auto& out) {
+        autograd::record(out, "TrilBackward", {*this}, [diagonal](const Tensor<T>& g) {
+          return std::vector<Tensor<T>>{detail::triangle(g, diagonal, true, "tril")};
+        });
+      });
 }
 template <class T>
 Tensor<T> Tensor<T>::triu(int64_t diagonal) const {
-  return detail::triangle(*this, diagonal, false, "triu");
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this), [&] { return detail::triangle(*this, diagonal, false, "triu"); },
+      [&](auto& out) {
+        autograd::record(out, "TriuBackward", {*this}, [diagonal](const Tensor<T>& g) {
+          return std::vector<Tensor<T>>{detail::triangle(g, diagonal, false, "triu")};
+        });
+      });
 }
 
 // one_hot(labels, num_classes): shape labels.shape() + [num_classes], int64 like PyTorch; -1
-// classes means labels.max() + 1.
+// classes means labels.max() + 1. Not differentiable (integer in, integer out).
 inline Tensor<int64_t> one_hot(const Tensor<int64_t>& labels, int64_t num_classes = -1) {
   labels.check_defined("one_hot");
   const Tensor<int64_t> l = labels.contiguous();

@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <cstring>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
-#include "ember/core/iterate.hpp"
 #include "ember/autograd/record.hpp"
+#include "ember/core/iterate.hpp"
 #include "ember/core/tensor_base.hpp"
 
 namespace ember {
@@ -72,7 +74,98 @@ void copy_into(const Tensor<T>& dst, const Tensor<S>& src) {
   });
 }
 
+// A zero-filled contiguous tensor (creation.hpp includes this header, so zeros() is not usable).
+template <class T>
+Tensor<T> zeros_for_grad(const Shape& shape) {
+  Tensor<T> z(shape);
+  std::fill_n(z.data(), static_cast<std::size_t>(z.numel()), T(0));
+  return z;
+}
+
+// Backward of the views that keep the elements in row-major order and only regroup them (view,
+// reshape, squeeze, unsqueeze): the gradient is g read with the input's shape.
+template <class T>
+void record_reshape(Tensor<T>& out, const Tensor<T>& x, const char* name) {
+  autograd::record(out, name, {x}, [shape = x.shape()](const Tensor<T>& g) {
+    return std::vector<Tensor<T>>{g.reshape(shape)};
+  });
+}
+
+// Backward of the views that pick a block of the input (slice, select): g is written into that
+// block of a zero tensor shaped like the input. pick(t) takes the same view of t as the forward.
+template <class T, class Pick>
+void record_pick(Tensor<T>& out, const Tensor<T>& x, const char* name, Pick pick) {
+  autograd::record(out, name, {x}, [shape = x.shape(), pick](const Tensor<T>& g) {
+    Tensor<T> gx = zeros_for_grad<T>(shape);
+    pick(gx).copy_(g);
+    return std::vector<Tensor<T>>{gx};
+  });
+}
+
+// Storage positions of every element of a (shape, strides, offset) layout, row-major order.
+inline std::vector<int64_t> storage_positions(const Shape& shape, const Shape& strides,
+                                              int64_t offset) {
+  std::vector<int64_t> out(static_cast<std::size_t>(numel_of(shape)));
+  std::vector<int64_t> idx(shape.size(), 0);
+  int64_t pos = offset;
+  for (auto& o : out) {
+    o = pos;
+    for (std::size_t d = shape.size(); d-- > 0;) {
+      pos += strides[d];
+      if (++idx[d] < shape[d]) break;
+      pos -= strides[d] * shape[d];
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+// as_strided reads storage positions, so its backward works on them: every element of g is added
+// at its storage position, and the input's gradient is read back at the input's own positions.
+// Two layouts have no gradient here and are errors while recording, never a silently lost
+// gradient: an input whose elements overlap (stride 0, e.g. expanded), and a result that reads
+// memory outside the input's elements (ember does not track the base a view was taken from).
+template <class T>
+void record_as_strided(Tensor<T>& out, const Tensor<T>& x) {
+  std::vector<int64_t> xpos = storage_positions(x.shape(), x.strides(), x.storage_offset());
+  std::vector<int64_t> sorted = xpos;
+  std::sort(sorted.begin(), sorted.end());
+  EMBER_CHECK_VALUE(std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end(),
+                    "as_strided: cannot compute the gradient of an input whose elements overlap "
+                    "in memory (shape ",
+                    x.shape(), ", strides ", x.strides(),
+                    "); pass a contiguous() copy of it instead");
+  for (int64_t p : storage_positions(out.shape(), out.strides(), out.storage_offset())) {
+    EMBER_CHECK_VALUE(std::binary_search(sorted.begin(), sorted.end(), p),
+                      "as_strided: the result (shape ", out.shape(), ", strides ", out.strides(),
+                      ", offset ", out.storage_offset(), ") reads storage element ", p,
+                      ", which is not an element of the input (shape ", x.shape(), ", strides ",
+                      x.strides(), ", offset ", x.storage_offset(),
+                      "), so its gradient would be lost; call as_strided on the tensor that owns "
+                      "that memory");
+  }
+  autograd::record(
+      out, "AsStridedBackward", {x},
+      [xpos = std::move(xpos), lo = sorted.empty() ? 0 : sorted.front(),
+       hi = sorted.empty() ? -1 : sorted.back(), shape = x.shape(), oshape = out.shape(),
+       ostrides = out.strides(), ooffset = out.storage_offset()](const Tensor<T>& g) {
+        std::vector<T> buf(static_cast<std::size_t>(hi - lo + 1), T(0));
+        const Tensor<T> gc = g.contiguous();
+        const std::vector<int64_t> opos = storage_positions(oshape, ostrides, ooffset);
+        for (std::size_t j = 0; j < opos.size(); ++j) {
+          buf[static_cast<std::size_t>(opos[j] - lo)] += gc.data()[j];
+        }
+        Tensor<T> gx(shape);
+        for (std::size_t i = 0; i < xpos.size(); ++i) {
+          gx.data()[i] = buf[static_cast<std::size_t>(xpos[i] - lo)];
+        }
+        return std::vector<Tensor<T>>{gx};
+      });
+}
 }  // namespace detail
+
+// Every view below is differentiable: the forward runs as before, and when recording, the rule
+// beside it maps the gradient of the view back to the input's shape.
 
 template <class T>
 Tensor<T> Tensor<T>::operator[](int64_t i) const {
@@ -82,7 +175,9 @@ Tensor<T> Tensor<T>::operator[](int64_t i) const {
 template <class T>
 Tensor<T> Tensor<T>::as_strided(const Shape& shape, const Shape& strides, int64_t offset) const {
   check_defined("as_strided");
-  return Tensor(storage_, shape, strides, offset);
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this), [&] { return Tensor(storage_, shape, strides, offset); },
+      [&](auto& out) { detail::record_as_strided(out, *this); });
 }
 
 template <class T>
@@ -93,19 +188,28 @@ Tensor<T> Tensor<T>::view(const Shape& shape) const {
   EMBER_CHECK_SHAPE(detail::view_strides(shape_, strides_, target, st), "view: shape ", shape,
                     " is not compatible with the input's size ", shape_, " and strides ", strides_,
                     " (at least one dimension spans two contiguous subspaces); use reshape()");
-  return Tensor(storage_, target, st, offset_);
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this), [&] { return Tensor(storage_, target, st, offset_); },
+      [&](auto& out) { detail::record_reshape(out, *this, "ViewBackward"); });
 }
 
 template <class T>
 Tensor<T> Tensor<T>::reshape(const Shape& shape) const {
   check_defined("reshape");
   const Shape target = detail::infer_size(shape, numel(), "reshape");
-  Shape st;
-  if (detail::view_strides(shape_, strides_, target, st))
-    return Tensor(storage_, target, st, offset_);
-  return contiguous().view(target);
+  // Both paths (a view, or a contiguous copy) have the same gradient: g in the input's shape.
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this),
+      [&] {
+        Shape st;
+        if (detail::view_strides(shape_, strides_, target, st))
+          return Tensor(storage_, target, st, offset_);
+        return contiguous().view(target);
+      },
+      [&](auto& out) { detail::record_reshape(out, *this, "ReshapeBackward"); });
 }
 
+// flatten is a reshape, and differentiable through it.
 template <class T>
 Tensor<T> Tensor<T>::flatten(int64_t start_dim, int64_t end_dim) const {
   check_defined("flatten");
@@ -131,7 +235,9 @@ Tensor<T> Tensor<T>::squeeze() const {
       st.push_back(strides_[d]);
     }
   }
-  return Tensor(storage_, sh, st, offset_);
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this), [&] { return Tensor(storage_, sh, st, offset_); },
+      [&](auto& out) { detail::record_reshape(out, *this, "SqueezeBackward"); });
 }
 
 template <class T>
@@ -146,7 +252,9 @@ Tensor<T> Tensor<T>::squeeze(int64_t d) const {
   Shape sh = shape_, st = strides_;
   sh.erase(sh.begin() + static_cast<std::ptrdiff_t>(w));
   st.erase(st.begin() + static_cast<std::ptrdiff_t>(w));
-  return Tensor(storage_, sh, st, offset_);
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this), [&] { return Tensor(storage_, sh, st, offset_); },
+      [&](auto& out) { detail::record_reshape(out, *this, "SqueezeBackward"); });
 }
 
 template <class T>
@@ -157,7 +265,9 @@ Tensor<T> Tensor<T>::unsqueeze(int64_t d) const {
   const int64_t stride = w < shape_.size() ? shape_[w] * strides_[w] : 1;
   sh.insert(sh.begin() + static_cast<std::ptrdiff_t>(w), 1);
   st.insert(st.begin() + static_cast<std::ptrdiff_t>(w), stride);
-  return Tensor(storage_, sh, st, offset_);
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this), [&] { return Tensor(storage_, sh, st, offset_); },
+      [&](auto& out) { detail::record_reshape(out, *this, "UnsqueezeBackward"); });
 }
 
 template <class T>
@@ -166,6 +276,7 @@ Tensor<T> Tensor<T>::permute(const std::vector<int64_t>& dims) const {
   EMBER_CHECK_SHAPE(static_cast<int64_t>(dims.size()) == dim(), "permute: ", dims.size(),
                     " dims given for a ", dim(), "-d tensor (dims ", dims, ")");
   Shape sh(dims.size()), st(dims.size());
+  std::vector<int64_t> inverse(dims.size());
   std::vector<bool> seen(dims.size(), false);
   for (std::size_t i = 0; i < dims.size(); ++i) {
     const auto w = static_cast<std::size_t>(detail::wrap_dim(dims[i], dim(), "permute"));
@@ -173,8 +284,15 @@ Tensor<T> Tensor<T>::permute(const std::vector<int64_t>& dims) const {
     seen[w] = true;
     sh[i] = shape_[w];
     st[i] = strides_[w];
+    inverse[w] = static_cast<int64_t>(i);
   }
-  return Tensor(storage_, sh, st, offset_);
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this), [&] { return Tensor(storage_, sh, st, offset_); },
+      [&](auto& out) {
+        autograd::record(out, "PermuteBackward", {*this}, [inverse](const Tensor<T>& g) {
+          return std::vector<Tensor<T>>{g.permute(inverse)};
+        });
+      });
 }
 
 template <class T>
@@ -186,9 +304,17 @@ Tensor<T> Tensor<T>::transpose(int64_t dim0, int64_t dim1) const {
   Shape sh = shape_, st = strides_;
   std::swap(sh[a], sh[b]);
   std::swap(st[a], st[b]);
-  return Tensor(storage_, sh, st, offset_);
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this), [&] { return Tensor(storage_, sh, st, offset_); },
+      [&](auto& out) {
+        const auto ia = static_cast<int64_t>(a), ib = static_cast<int64_t>(b);
+        autograd::record(out, "TransposeBackward", {*this}, [ia, ib](const Tensor<T>& g) {
+          return std::vector<Tensor<T>>{g.transpose(ia, ib)};
+        });
+      });
 }
 
+// t() is a transpose, and differentiable through it.
 template <class T>
 Tensor<T> Tensor<T>::t() const {
   check_defined("t");
@@ -212,9 +338,18 @@ Tensor<T> Tensor<T>::slice(int64_t d, int64_t start, int64_t end, int64_t step) 
   Shape sh = shape_, st = strides_;
   sh[w] = (end - start + step - 1) / step;
   st[w] = strides_[w] * step;
-  return Tensor(storage_, sh, st, offset_ + (sh[w] > 0 ? start * strides_[w] : 0));
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this),
+      [&] { return Tensor(storage_, sh, st, offset_ + (sh[w] > 0 ? start * strides_[w] : 0)); },
+      [&](auto& out) {
+        const auto wd = static_cast<int64_t>(w);
+        detail::record_pick(out, *this, "SliceBackward", [wd, start, end, step](const Tensor& z) {
+          return z.slice(wd, start, end, step);
+        });
+      });
 }
 
+// narrow is a slice, and differentiable through it (so are split and chunk, built on narrow).
 template <class T>
 Tensor<T> Tensor<T>::narrow(int64_t d, int64_t start, int64_t length) const {
   check_defined("narrow");
@@ -241,9 +376,17 @@ Tensor<T> Tensor<T>::select(int64_t d, int64_t index) const {
   Shape sh = shape_, st = strides_;
   sh.erase(sh.begin() + static_cast<std::ptrdiff_t>(w));
   st.erase(st.begin() + static_cast<std::ptrdiff_t>(w));
-  return Tensor(storage_, sh, st, offset_ + index * strides_[w]);
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this),
+      [&] { return Tensor(storage_, sh, st, offset_ + index * strides_[w]); },
+      [&](auto& out) {
+        const auto wd = static_cast<int64_t>(w);
+        detail::record_pick(out, *this, "SelectBackward",
+                            [wd, index](const Tensor& z) { return z.select(wd, index); });
+      });
 }
 
+// expand (and expand_as, broadcast_to): the gradient is summed back over the expanded dims.
 template <class T>
 Tensor<T> Tensor<T>::expand(const Shape& shape) const {
   check_defined("expand");
@@ -266,9 +409,16 @@ Tensor<T> Tensor<T>::expand(const Shape& shape) const {
     sh[i] = want;
     st[i] = want == cur ? strides_[i - lead] : 0;
   }
-  return Tensor(storage_, sh, st, offset_);
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this), [&] { return Tensor(storage_, sh, st, offset_); },
+      [&](auto& out) {
+        autograd::record(out, "ExpandBackward", {*this}, [in = shape_](const Tensor<T>& g) {
+          return std::vector<Tensor<T>>{autograd::sum_to(g, in)};
+        });
+      });
 }
 
+// contiguous is the input itself or its clone, and differentiable through clone.
 template <class T>
 Tensor<T> Tensor<T>::contiguous() const {
   check_defined("contiguous");
@@ -278,18 +428,40 @@ Tensor<T> Tensor<T>::contiguous() const {
 template <class T>
 Tensor<T> Tensor<T>::clone() const {
   check_defined("clone");
-  Tensor out(shape_);
-  detail::copy_into(out, *this);
-  return out;
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this),
+      [&] {
+        Tensor out(shape_);
+        detail::copy_into(out, *this);
+        return out;
+      },
+      [&](auto& out) {
+        autograd::record(out, "CloneBackward", {*this},
+                         [](const Tensor<T>& g) { return std::vector<Tensor<T>>{g}; });
+      });
 }
 
+// to<U>(): a copy converted to U. Nodes are typed, so a float <-> double conversion cannot join
+// the graph: converting a tensor that requires grad while recording is an error rather than a
+// silently detached result. Conversion to int64 is not differentiable (like PyTorch) and allowed.
 template <class T>
 template <class U>
 Tensor<U> Tensor<T>::to() const {
   check_defined("to");
-  Tensor<U> out(shape_);
-  detail::copy_into(out, *this);
-  return out;
+  if constexpr (std::is_same_v<T, U>) {
+    return clone();
+  } else {
+    if constexpr (std::is_floating_point_v<U>) {
+      EMBER_CHECK_TYPE(!autograd::needs_grad(*this), "to: cannot convert a ", dtype_name<T>(),
+                       " tensor of shape ", shape_, " that requires grad to ", dtype_name<U>(),
+                       " while gradients are recorded (the result could not join the autograd "
+                       "graph); convert the leaf before requires_grad_(), call detach() first, or "
+                       "convert under NoGradGuard");
+    }
+    Tensor<U> out(shape_);
+    detail::copy_into(out, *this);
+    return out;
+  }
 }
 
 template <class T>
