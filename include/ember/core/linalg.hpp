@@ -4,6 +4,9 @@
 // flag instead of being copied.
 #pragma once
 
+#include <vector>
+
+#include "ember/autograd/record.hpp"
 #include "ember/core/creation.hpp"
 #include "ember/core/tensor_base.hpp"
 #include "ember/core/views.hpp"
@@ -102,32 +105,91 @@ inline void batched_gemm<int64_t>(const Tensor<int64_t>& a, const Tensor<int64_t
 
 }  // namespace detail
 
+namespace detail {
+
+// torch.matmul's forward (argument checks included); see the file comment.
 template <class T>
-Tensor<T> Tensor<T>::matmul(const Tensor& other) const {
-  check_defined("matmul");
+Tensor<T> matmul_forward(const Tensor<T>& self, const Tensor<T>& other) {
+  self.check_defined("matmul");
   other.check_defined("matmul");
-  EMBER_CHECK_SHAPE(dim() >= 1 && other.dim() >= 1,
+  EMBER_CHECK_SHAPE(self.dim() >= 1 && other.dim() >= 1,
                     "matmul: both arguments need at least 1 "
                     "dimension, got shapes ",
-                    shape_, " and ", other.shape());
+                    self.shape(), " and ", other.shape());
   // Promote 1-d operands: a vector on the left is a row, on the right a column.
-  const Tensor a = dim() == 1 ? unsqueeze(0) : *this;
-  const Tensor b = other.dim() == 1 ? other.unsqueeze(1) : other;
-  EMBER_CHECK_SHAPE(a.size(-1) == b.size(-2), "matmul: shapes ", shape_, " and ", other.shape(),
-                    " cannot be multiplied");
+  const Tensor<T> a = self.dim() == 1 ? self.unsqueeze(0) : self;
+  const Tensor<T> b = other.dim() == 1 ? other.unsqueeze(1) : other;
+  EMBER_CHECK_SHAPE(a.size(-1) == b.size(-2), "matmul: shapes ", self.shape(), " and ",
+                    other.shape(), " cannot be multiplied");
   const Shape ba(a.shape().begin(), a.shape().end() - 2);
   const Shape bb(b.shape().begin(), b.shape().end() - 2);
-  Shape batch = detail::broadcast_shapes(ba, bb, "matmul");
+  Shape batch = broadcast_shapes(ba, bb, "matmul");
   Shape sa = batch, sb = batch, sc = batch;
   sa.insert(sa.end(), {a.size(-2), a.size(-1)});
   sb.insert(sb.end(), {b.size(-2), b.size(-1)});
   sc.insert(sc.end(), {a.size(-2), b.size(-1)});
-  Tensor out(sc);
-  detail::batched_gemm<T>(a.expand(sa), b.expand(sb), out);
+  Tensor<T> out(sc);
+  batched_gemm<T>(a.expand(sa), b.expand(sb), out);
   // Drop the dims that the 1-d promotion added.
-  if (dim() == 1) out = out.squeeze(-2);
+  if (self.dim() == 1) out = out.squeeze(-2);
   if (other.dim() == 1) out = out.squeeze(-1);
   return out;
+}
+
+// The gradients of out = a @ b (torch.matmul semantics) for the inputs that need them:
+// ga = g @ b^T and gb = a^T @ g on the 1-d-promoted operands, then summed over the batch dims
+// that broadcasting added or stretched. Transposes are views, so every product is one more
+// matmul through the GEMM kernels with a transpose flag, never a copy or a loop.
+template <class T>
+std::vector<Tensor<T>> matmul_backward(const Tensor<T>& g, const Tensor<T>& a, const Tensor<T>& b,
+                                       const Shape& shape_a, const Shape& shape_b, bool need_a,
+                                       bool need_b) {
+  const bool a_vec = shape_a.size() == 1, b_vec = shape_b.size() == 1;
+  Tensor<T> gp = g;  // g with the dims that 1-d promotion removed put back: [batch..., m, n]
+  if (b_vec) gp = gp.unsqueeze(-1);
+  if (a_vec) gp = gp.unsqueeze(-2);
+  Tensor<T> ga, gb;
+  if (need_a) {
+    const Tensor<T> B = b_vec ? b.unsqueeze(1) : b;
+    const Shape pa = a_vec ? Shape{1, shape_a[0]} : shape_a;
+    ga = autograd::sum_to(gp.matmul(B.transpose(-1, -2)), pa).reshape(shape_a);
+  }
+  if (need_b) {
+    const Tensor<T> A = a_vec ? a.unsqueeze(0) : a;
+    const Shape pb = b_vec ? Shape{shape_b[0], 1} : shape_b;
+    if (pb.size() == 2 && gp.dim() > 2) {
+      // A 2-d b against a batched a (a linear layer on [batch..., m, k]): fold the batch into
+      // the rows, so the batch sum happens inside one GEMM instead of after it.
+      const int64_t k = A.size(-1), n = gp.size(-1);
+      gb = A.reshape({-1, k}).t().matmul(gp.reshape({-1, n})).reshape(shape_b);
+    } else {
+      gb = autograd::sum_to(A.transpose(-1, -2).matmul(gp), pb).reshape(shape_b);
+    }
+  }
+  return {ga, gb};
+}
+
+// Records out = a @ b; saves an operand only when the other one needs its gradient.
+template <class T>
+void record_matmul(Tensor<T>& out, const Tensor<T>& a, const Tensor<T>& b, const char* name,
+                   const char* op) {
+  const bool need_a = a.requires_grad(), need_b = b.requires_grad();
+  autograd::record(out, name, {a, b},
+                   [sa = need_b ? autograd::save(a, op) : autograd::SavedTensor<T>(),
+                    sb = need_a ? autograd::save(b, op) : autograd::SavedTensor<T>(),
+                    shape_a = a.shape(), shape_b = b.shape(), need_a, need_b](const Tensor<T>& g) {
+                     return matmul_backward(g, sa.get(), sb.get(), shape_a, shape_b, need_a,
+                                            need_b);
+                   });
+}
+
+}  // namespace detail
+
+template <class T>
+Tensor<T> Tensor<T>::matmul(const Tensor& other) const {
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this, other), [&] { return detail::matmul_forward(*this, other); },
+      [&](auto& out) { detail::record_matmul(out, *this, other, "MatmulBackward", "matmul"); });
 }
 
 template <class T>
@@ -138,7 +200,9 @@ Tensor<T> Tensor<T>::mm(const Tensor& other) const {
                     " and ", other.shape());
   EMBER_CHECK_SHAPE(size(1) == other.size(0), "mm: shapes ", shape_, " and ", other.shape(),
                     " cannot be multiplied");
-  return matmul(other);
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this, other), [&] { return detail::matmul_forward(*this, other); },
+      [&](auto& out) { detail::record_matmul(out, *this, other, "MmBackward", "mm"); });
 }
 
 template <class T>
@@ -151,7 +215,9 @@ Tensor<T> Tensor<T>::bmm(const Tensor& other) const {
                     other.shape());
   EMBER_CHECK_SHAPE(size(2) == other.size(1), "bmm: shapes ", shape_, " and ", other.shape(),
                     " cannot be multiplied");
-  return matmul(other);
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this, other), [&] { return detail::matmul_forward(*this, other); },
+      [&](auto& out) { detail::record_matmul(out, *this, other, "BmmBackward", "bmm"); });
 }
 
 template <class T>

@@ -12,8 +12,10 @@
 #include <limits>
 #include <optional>
 
+#include "ember/autograd/reduce_helpers.hpp"
 #include "ember/core/creation.hpp"
 #include "ember/core/elementwise.hpp"
+#include "ember/core/indexing.hpp"
 #include "ember/core/iterate.hpp"
 #include "ember/core/tensor_base.hpp"
 #include "ember/core/views.hpp"
@@ -313,24 +315,24 @@ void check_floating(const char* name) {
 
 }  // namespace detail
 
+// ---- forwards with their backward rules ---------------------------------------------------------
+//
+// A reduction's gradient is the output gradient with the reduced dims put back as size 1
+// (autograd::detail::unreduce), broadcast against the input and scaled by the op's derivative.
+// `ks` is the keepdim shape, captured as a value at record time.
+
 template <class T>
 Tensor<T> Tensor<T>::sum(const std::vector<int64_t>& dims, bool keepdim) const {
-  return detail::reduce<T, detail::SumOp<T>>(*this, dims, keepdim, "sum");
-}
-
-template <class T>
-Tensor<T> Tensor<T>::prod(const std::vector<int64_t>& dims, bool keepdim) const {
-  return detail::reduce<T, detail::ProdOp<T>>(*this, dims, keepdim, "prod");
-}
-
-template <class T>
-Tensor<T> Tensor<T>::amax(const std::vector<int64_t>& dims, bool keepdim) const {
-  return detail::reduce<T, detail::MaxOp<T>>(*this, dims, keepdim, "amax");
-}
-
-template <class T>
-Tensor<T> Tensor<T>::amin(const std::vector<int64_t>& dims, bool keepdim) const {
-  return detail::reduce<T, detail::MinOp<T>>(*this, dims, keepdim, "amin");
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this),
+      [&] { return detail::reduce<T, detail::SumOp<T>>(*this, dims, keepdim, "sum"); },
+      [&](auto& out) {
+        autograd::record(out, "SumBackward", {*this},
+                         [ks = autograd::detail::keepdim_shape(shape_, dims, "sum"),
+                          in = shape_](const Tensor<T>& g) {
+                           return std::vector<Tensor<T>>{autograd::detail::unreduce(g, ks).expand(in)};
+                         });
+      });
 }
 
 template <class T>
@@ -338,19 +340,112 @@ Tensor<T> Tensor<T>::mean(const std::vector<int64_t>& dims, bool keepdim) const 
   static_assert(std::is_floating_point_v<T>, "mean needs a floating-point tensor");
   check_defined("mean");
   const auto rd = detail::split_dims(*this, dims, "mean");
-  Tensor<T> s = sum(dims, keepdim);
-  // Empty reductions give NaN (0 / 0), as in PyTorch.
-  s.div_(static_cast<T>(detail::numel_of(rd.red_sizes)));
-  return s;
+  const int64_t n = detail::numel_of(rd.red_sizes);
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this),
+      [&] {
+        Tensor<T> s = sum(dims, keepdim);
+        // Empty reductions give NaN (0 / 0), as in PyTorch.
+        s.div_(static_cast<T>(n));
+        return s;
+      },
+      [&](auto& out) {
+        autograd::record(out, "MeanBackward", {*this},
+                         [ks = rd.keepdim_shape, in = shape_, n](const Tensor<T>& g) {
+                           return std::vector<Tensor<T>>{
+                               autograd::detail::unreduce(g, ks).div(static_cast<T>(n)).expand(in)};
+                         });
+      });
+}
+
+template <class T>
+Tensor<T> Tensor<T>::prod(const std::vector<int64_t>& dims, bool keepdim) const {
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this),
+      [&] { return detail::reduce<T, detail::ProdOp<T>>(*this, dims, keepdim, "prod"); },
+      [&](auto& out) {
+        autograd::record(out, "ProdBackward", {*this},
+                         [sx = autograd::save(*this, "prod"), dims](const Tensor<T>& g) {
+                           return std::vector<Tensor<T>>{
+                               autograd::detail::prod_backward(sx.get(), g, dims)};
+                         });
+      });
+}
+
+namespace detail {
+
+// amax/amin (and max()/min()): the gradient goes to the elements equal to the result, split
+// evenly among ties (PyTorch's amax rule).
+template <class T>
+void record_extremum(Tensor<T>& out, const Tensor<T>& x, const std::vector<int64_t>& dims,
+                     const char* name, const char* op) {
+  autograd::record(out, name, {x},
+                   [sx = autograd::save(x, op), so = autograd::save(out, op),
+                    ks = autograd::detail::keepdim_shape(x.shape(), dims, op),
+                    rdims = wrap_dims(dims, x.dim(), op)](const Tensor<T>& g) {
+                     const Tensor<T> mask = sx.get().eq(autograd::detail::unreduce(so.get(), ks));
+                     const Tensor<T> count = mask.sum(rdims, true);
+                     return std::vector<Tensor<T>>{
+                         autograd::detail::unreduce(g, ks).div(count).mul(mask)};
+                   });
+}
+
+// max(dim)/min(dim) values: the gradient goes to the selected index only.
+template <class T>
+void record_select_extremum(ValuesIndices<T>& r, const Tensor<T>& x, int64_t dim,
+                            const char* name) {
+  const int64_t d = x.dim() == 0 ? 0 : wrap_dim(dim, x.dim(), name);
+  const Shape ks = autograd::detail::keepdim_shape(
+      x.shape(), x.dim() == 0 ? std::vector<int64_t>{} : std::vector<int64_t>{d}, name);
+  autograd::record(r.values, std::string(name) + "Backward", {x},
+                   [idx = r.indices.reshape(ks), ks, in = x.shape(), d](const Tensor<T>& g) {
+                     const Tensor<T> gk = autograd::detail::unreduce(g, ks);
+                     if (in.empty()) return std::vector<Tensor<T>>{gk};
+                     Tensor<T> gx = zeros<T>(in);
+                     gx.scatter_(d, idx, gk);
+                     return std::vector<Tensor<T>>{gx};
+                   });
+}
+
+}  // namespace detail
+
+template <class T>
+Tensor<T> Tensor<T>::amax(const std::vector<int64_t>& dims, bool keepdim) const {
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this),
+      [&] { return detail::reduce<T, detail::MaxOp<T>>(*this, dims, keepdim, "amax"); },
+      [&](auto& out) { detail::record_extremum(out, *this, dims, "AmaxBackward", "amax"); });
+}
+
+template <class T>
+Tensor<T> Tensor<T>::amin(const std::vector<int64_t>& dims, bool keepdim) const {
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this),
+      [&] { return detail::reduce<T, detail::MinOp<T>>(*this, dims, keepdim, "amin"); },
+      [&](auto& out) { detail::record_extremum(out, *this, dims, "AminBackward", "amin"); });
 }
 
 template <class T>
 ValuesIndices<T> Tensor<T>::max(int64_t dim, bool keepdim) const {
-  return detail::arg_reduce<T, true>(*this, dim, keepdim, "max");
+  if (!autograd::needs_grad(*this)) return detail::arg_reduce<T, true>(*this, dim, keepdim, "max");
+  ValuesIndices<T> r;
+  {
+    NoGradGuard no_grad;
+    r = detail::arg_reduce<T, true>(*this, dim, keepdim, "max");
+  }
+  if constexpr (std::is_floating_point_v<T>) detail::record_select_extremum(r, *this, dim, "Max");
+  return r;
 }
 template <class T>
 ValuesIndices<T> Tensor<T>::min(int64_t dim, bool keepdim) const {
-  return detail::arg_reduce<T, false>(*this, dim, keepdim, "min");
+  if (!autograd::needs_grad(*this)) return detail::arg_reduce<T, false>(*this, dim, keepdim, "min");
+  ValuesIndices<T> r;
+  {
+    NoGradGuard no_grad;
+    r = detail::arg_reduce<T, false>(*this, dim, keepdim, "min");
+  }
+  if constexpr (std::is_floating_point_v<T>) detail::record_select_extremum(r, *this, dim, "Min");
+  return r;
 }
 template <class T>
 Tensor<int64_t> Tensor<T>::argmax(int64_t dim, bool keepdim) const {
@@ -378,47 +473,131 @@ Tensor<T> Tensor<T>::var(const std::vector<int64_t>& dims, bool unbiased, bool k
   check_defined("var");
   const auto rd = detail::split_dims(*this, dims, "var");
   const int64_t n = detail::numel_of(rd.red_sizes);
-  // Two passes (mean, then squared deviations): stable where sum(x^2) - n*mean^2 is not.
-  const Tensor<T> centered = sub(mean(dims, true));
-  Tensor<T> ss = detail::reduce<T, detail::SumSqOp<T>>(centered, dims, keepdim, "var");
-  // n - 1 <= 0 gives inf or NaN like PyTorch.
-  ss.div_(static_cast<T>(unbiased ? n - 1 : n));
-  return ss;
+  const auto denom = static_cast<T>(unbiased ? n - 1 : n);
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this),
+      [&] {
+        // Two passes (mean, then squared deviations): stable where sum(x^2) - n*mean^2 is not.
+        const Tensor<T> centered = sub(mean(dims, true));
+        Tensor<T> ss = detail::reduce<T, detail::SumSqOp<T>>(centered, dims, keepdim, "var");
+        // n - 1 <= 0 gives inf or NaN like PyTorch.
+        ss.div_(denom);
+        return ss;
+      },
+      [&](auto& out) {
+        // d var / dx = 2 (x - mean) / denom.
+        autograd::record(out, "VarBackward", {*this},
+                         [sx = autograd::save(*this, "var"), ks = rd.keepdim_shape, dims,
+                          denom](const Tensor<T>& g) {
+                           const Tensor<T>& x = sx.get();
+                           const Tensor<T> centered = x.sub(x.mean(dims, true));
+                           return std::vector<Tensor<T>>{autograd::detail::unreduce(g, ks)
+                                                             .mul(T(2) / denom)
+                                                             .mul(centered)};
+                         });
+      });
 }
 
 template <class T>
 Tensor<T> Tensor<T>::std(const std::vector<int64_t>& dims, bool unbiased, bool keepdim) const {
-  Tensor<T> v = var(dims, unbiased, keepdim);
-  v.sqrt_();
-  return v;
+  static_assert(std::is_floating_point_v<T>, "std needs a floating-point tensor");
+  check_defined("std");
+  const auto rd = detail::split_dims(*this, dims, "std");
+  const int64_t n = detail::numel_of(rd.red_sizes);
+  const auto denom = static_cast<T>(unbiased ? n - 1 : n);
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this),
+      [&] {
+        Tensor<T> v = var(dims, unbiased, keepdim);
+        v.sqrt_();
+        return v;
+      },
+      [&](auto& out) {
+        // d std / dx = (x - mean) / (denom * std); like PyTorch, a zero std gives inf/NaN.
+        autograd::record(out, "StdBackward", {*this},
+                         [sx = autograd::save(*this, "std"), so = autograd::save(out, "std"),
+                          ks = rd.keepdim_shape, dims, denom](const Tensor<T>& g) {
+                           const Tensor<T>& x = sx.get();
+                           const Tensor<T> centered = x.sub(x.mean(dims, true));
+                           const Tensor<T> scale = autograd::detail::unreduce(g, ks).div(
+                               autograd::detail::unreduce(so.get(), ks).mul(denom));
+                           return std::vector<Tensor<T>>{scale.mul(centered)};
+                         });
+      });
 }
 
 template <class T>
 Tensor<T> Tensor<T>::logsumexp(const std::vector<int64_t>& dims, bool keepdim) const {
   static_assert(std::is_floating_point_v<T>, "logsumexp needs a floating-point tensor");
   check_defined("logsumexp");
-  // Shift by the max for stability; an infinite max shifts by 0 so -inf rows give -inf.
-  Tensor<T> m = amax(dims, true);
-  T* mp = m.data();
-  for (int64_t i = 0; i < m.numel(); ++i) {
-    if (std::isinf(mp[i])) mp[i] = T(0);
-  }
-  Tensor<T> s = sub(m).exp().sum(dims, true).log().add(m);
-  if (!keepdim) s = s.view(detail::split_dims(*this, dims, "logsumexp").kept_sizes);
-  return s;
+  const Shape ks = autograd::detail::keepdim_shape(shape_, dims, "logsumexp");
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this),
+      [&] {
+        // Shift by the max for stability; an infinite max shifts by 0 so -inf rows give -inf.
+        Tensor<T> m = amax(dims, true);
+        T* mp = m.data();
+        for (int64_t i = 0; i < m.numel(); ++i) {
+          if (std::isinf(mp[i])) mp[i] = T(0);
+        }
+        Tensor<T> s = sub(m).exp().sum(dims, true).log().add(m);
+        if (!keepdim) s = s.view(detail::split_dims(*this, dims, "logsumexp").kept_sizes);
+        return s;
+      },
+      [&](auto& out) {
+        // d logsumexp / dx = exp(x - logsumexp) (the softmax over the reduced dims).
+        autograd::record(out, "LogsumexpBackward", {*this},
+                         [sx = autograd::save(*this, "logsumexp"),
+                          so = autograd::save(out, "logsumexp"), ks](const Tensor<T>& g) {
+                           const Tensor<T> soft =
+                               sx.get().sub(autograd::detail::unreduce(so.get(), ks)).exp();
+                           return std::vector<Tensor<T>>{
+                               autograd::detail::unreduce(g, ks).mul(soft)};
+                         });
+      });
 }
 
 template <class T>
 Tensor<T> Tensor<T>::norm(double p, const std::vector<int64_t>& dims, bool keepdim) const {
   static_assert(std::is_floating_point_v<T>, "norm needs a floating-point tensor");
-  if (p == 1) return detail::reduce<T, detail::SumAbsOp<T>>(*this, dims, keepdim, "norm");
-  if (p == 2) {
-    Tensor<T> s = detail::reduce<T, detail::SumSqOp<T>>(*this, dims, keepdim, "norm");
-    s.sqrt_();
-    return s;
-  }
-  EMBER_CHECK_VALUE(std::isinf(p) && p > 0, "norm: p must be 1, 2 or inf, got ", p);
-  return detail::reduce<T, detail::MaxAbsOp<T>>(*this, dims, keepdim, "norm");
+  EMBER_CHECK_VALUE(p == 1 || p == 2 || (std::isinf(p) && p > 0),
+                    "norm: p must be 1, 2 or inf, got ", p);
+  return autograd::differentiable<T>(
+      autograd::needs_grad(*this),
+      [&] {
+        if (p == 1) return detail::reduce<T, detail::SumAbsOp<T>>(*this, dims, keepdim, "norm");
+        if (p == 2) {
+          Tensor<T> s = detail::reduce<T, detail::SumSqOp<T>>(*this, dims, keepdim, "norm");
+          s.sqrt_();
+          return s;
+        }
+        return detail::reduce<T, detail::MaxAbsOp<T>>(*this, dims, keepdim, "norm");
+      },
+      [&](auto& out) {
+        autograd::record(
+            out, "NormBackward", {*this},
+            [sx = autograd::save(*this, "norm"),
+             so = p == 1 ? autograd::SavedTensor<T>() : autograd::save(out, "norm"), p,
+             ks = autograd::detail::keepdim_shape(shape_, dims, "norm"),
+             rdims = detail::wrap_dims(dims, dim(), "norm")](const Tensor<T>& g) {
+              const Tensor<T>& x = sx.get();
+              const Tensor<T> gk = autograd::detail::unreduce(g, ks);
+              // sign(x), with sign(0) = 0 (PyTorch's subgradient at the kink of |x|).
+              const Tensor<T> sign = x.gt(T(0)).sub(x.lt(T(0)));
+              if (p == 1) return std::vector<Tensor<T>>{gk.mul(sign)};
+              const Tensor<T> nk = autograd::detail::unreduce(so.get(), ks);
+              if (p == 2) {
+                // x / ||x||, taken as 0 at the zero vector (PyTorch's subgradient), not 0/0.
+                const Tensor<T> scale = where(nk.eq(T(0)), T(0), gk.div(nk));
+                return std::vector<Tensor<T>>{scale.mul(x)};
+              }
+              // inf: sign(x) at the elements whose |x| is the max, split evenly among ties.
+              // |x| == norm, written without abs() to keep this rule's instantiations small.
+              const Tensor<T> mask = x.eq(nk).logical_or(x.eq(nk.neg()));
+              const Tensor<T> count = mask.sum(rdims, true);
+              return std::vector<Tensor<T>>{gk.div(count).mul(mask).mul(sign)};
+            });
+      });
 }
 
 // ---- free functions -----------------------------------------------------------------------------
