@@ -60,14 +60,15 @@ void binary_into(const Tensor<R>& out, const Tensor<T>& a, const Tensor<T>& b, K
         plan.strides[1][0] >= plan.inner) {
       const int64_t cols = plan.inner;
       const int64_t grain = std::max<int64_t>(1, elementwise_grain / std::max<int64_t>(cols, 1));
-      parallel_for(0, static_cast<std::size_t>(plan.rows), static_cast<std::size_t>(grain),
-                   [&](std::size_t lo, std::size_t hi) {
-                     const auto r0 = static_cast<int64_t>(lo);
-                     kernels::binary_rowvec<T>(
-                         kop, hi - lo, static_cast<std::size_t>(cols), ap + r0 * plan.strides[1][0],
-                         static_cast<std::size_t>(plan.strides[1][0]), bp,
-                         o + r0 * plan.strides[0][0], static_cast<std::size_t>(plan.strides[0][0]));
-                   });
+      detail::parallel_chunks(
+          0, static_cast<std::size_t>(plan.rows), static_cast<std::size_t>(grain),
+          [&](std::size_t lo, std::size_t hi) {
+            const auto r0 = static_cast<int64_t>(lo);
+            kernels::binary_rowvec<T>(
+                kop, hi - lo, static_cast<std::size_t>(cols), ap + r0 * plan.strides[1][0],
+                static_cast<std::size_t>(plan.strides[1][0]), bp, o + r0 * plan.strides[0][0],
+                static_cast<std::size_t>(plan.strides[0][0]));
+          });
       return;
     }
   }

@@ -9,6 +9,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "ember/core/shape.hpp"
@@ -84,27 +85,66 @@ void for_each_row(const StridedPlan<N>& p, int64_t row_begin, int64_t row_end, F
 // Elements below which threading does not pay for an elementwise pass.
 inline constexpr int64_t elementwise_grain = 1 << 15;
 
-// Runs fn over every row, in parallel chunks of rows when the tensor is large. A single long row
-// (a contiguous tensor) is split into chunks of the row, each reported as its own row.
-template <std::size_t N, class F>
-void parallel_rows(const StridedPlan<N>& p, F&& fn) {
+// parallel_for with the chunk callback's type erased: one indirect call per chunk, and one
+// OpenMP region for all of core instead of one per op (a large share of compile time).
+using ChunkFn = void (*)(void* ctx, std::size_t lo, std::size_t hi);
+
+inline void parallel_chunks_erased(std::size_t begin, std::size_t end, std::size_t grain,
+                                   ChunkFn fn, void* ctx) {
+  parallel_for(begin, end, grain, [=](std::size_t lo, std::size_t hi) { fn(ctx, lo, hi); });
+}
+
+template <class F>
+void parallel_chunks(std::size_t begin, std::size_t end, std::size_t grain, F&& fn) {
+  using Fn = std::remove_reference_t<F>;
+  parallel_chunks_erased(
+      begin, end, grain,
+      [](void* ctx, std::size_t lo, std::size_t hi) { (*static_cast<Fn*>(ctx))(lo, hi); },
+      const_cast<void*>(static_cast<const void*>(&fn)));
+}
+
+// The row callback with its type erased: one indirect call per row (never per element), so the
+// loop and threading machinery below is compiled once per operand count instead of once per op,
+// which keeps translation units that use many ops fast to compile.
+template <std::size_t N>
+using RowFn = void (*)(void* ctx, const std::array<int64_t, N>& off, int64_t n);
+
+template <std::size_t N>
+void parallel_rows_erased(const StridedPlan<N>& p, RowFn<N> fn, void* ctx) {
   if (p.numel == 0) return;
   if (p.rows == 1 && p.inner > 2 * elementwise_grain) {
-    parallel_for(0, static_cast<std::size_t>(p.inner), static_cast<std::size_t>(elementwise_grain),
-                 [&](std::size_t lo, std::size_t hi) {
-                   std::array<int64_t, N> off{};
-                   for (std::size_t k = 0; k < N; ++k) {
-                     off[k] = static_cast<int64_t>(lo) * p.inner_stride[k];
-                   }
-                   fn(off, static_cast<int64_t>(hi - lo));
-                 });
+    parallel_chunks(0, static_cast<std::size_t>(p.inner),
+                    static_cast<std::size_t>(elementwise_grain),
+                    [&](std::size_t lo, std::size_t hi) {
+                      std::array<int64_t, N> off{};
+                      for (std::size_t k = 0; k < N; ++k) {
+                        off[k] = static_cast<int64_t>(lo) * p.inner_stride[k];
+                      }
+                      fn(ctx, off, static_cast<int64_t>(hi - lo));
+                    });
     return;
   }
   const int64_t grain_rows = p.inner >= elementwise_grain ? 1 : elementwise_grain / p.inner;
-  parallel_for(0, static_cast<std::size_t>(p.rows), static_cast<std::size_t>(grain_rows),
-               [&](std::size_t lo, std::size_t hi) {
-                 for_each_row(p, static_cast<int64_t>(lo), static_cast<int64_t>(hi), fn);
-               });
+  parallel_chunks(0, static_cast<std::size_t>(p.rows), static_cast<std::size_t>(grain_rows),
+                  [&](std::size_t lo, std::size_t hi) {
+                    for_each_row(
+                        p, static_cast<int64_t>(lo), static_cast<int64_t>(hi),
+                        [&](const std::array<int64_t, N>& off, int64_t n) { fn(ctx, off, n); });
+                  });
+}
+
+// Runs fn(offsets, n) over every row, in parallel chunks of rows when the tensor is large. A
+// single long row (a contiguous tensor) is split into chunks of the row, each reported as its
+// own row.
+template <std::size_t N, class F>
+void parallel_rows(const StridedPlan<N>& p, F&& fn) {
+  using Fn = std::remove_reference_t<F>;
+  parallel_rows_erased<N>(
+      p,
+      [](void* ctx, const std::array<int64_t, N>& off, int64_t n) {
+        (*static_cast<Fn*>(ctx))(off, n);
+      },
+      const_cast<void*>(static_cast<const void*>(&fn)));
 }
 
 }  // namespace ember::detail

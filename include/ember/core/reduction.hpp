@@ -175,7 +175,7 @@ Tensor<T> reduce(const Tensor<T>& x, const std::vector<int64_t>& dims, bool keep
     const int64_t block = elementwise_grain;
     const int64_t nblocks = (red_n + block - 1) / block;
     std::vector<T> partial(static_cast<std::size_t>(nblocks));
-    parallel_for(0, static_cast<std::size_t>(nblocks), 1, [&](std::size_t lo, std::size_t hi) {
+    parallel_chunks(0, static_cast<std::size_t>(nblocks), 1, [&](std::size_t lo, std::size_t hi) {
       for (std::size_t b = lo; b < hi; ++b) {
         const int64_t start = static_cast<int64_t>(b) * block;
         const int64_t len = std::min(block, red_n - start);
@@ -200,7 +200,7 @@ Tensor<T> reduce(const Tensor<T>& x, const std::vector<int64_t>& dims, bool keep
     for (int64_t i = 0; i < out_n; ++i) o[i] = Op::init();
     const int64_t grain_rows =
         std::max<int64_t>(1, elementwise_grain / std::max<int64_t>(1, kplan.inner * red_n));
-    parallel_for(
+    parallel_chunks(
         0, static_cast<std::size_t>(kplan.rows), static_cast<std::size_t>(grain_rows),
         [&](std::size_t lo, std::size_t hi) {
           for_each_row(rplan, 0, rplan.rows, [&](const std::array<int64_t, 1>& roff, int64_t rn) {
@@ -229,7 +229,7 @@ Tensor<T> reduce(const Tensor<T>& x, const std::vector<int64_t>& dims, bool keep
     // Reduced elements are dense rows: one reduce_rows call per run of output elements.
     const int64_t grain_rows =
         std::max<int64_t>(1, elementwise_grain / std::max<int64_t>(1, red_n));
-    parallel_for(
+    parallel_chunks(
         0, static_cast<std::size_t>(out_n), static_cast<std::size_t>(grain_rows),
         [&](std::size_t lo, std::size_t hi) {
           // Treat the output as a flat list; kplan rows may be shorter than the chunk.
@@ -252,17 +252,17 @@ Tensor<T> reduce(const Tensor<T>& x, const std::vector<int64_t>& dims, bool keep
   } else {
     // General: each output element reduces its own strided set.
     const int64_t grain = std::max<int64_t>(1, elementwise_grain / std::max<int64_t>(1, red_n));
-    parallel_for(0, static_cast<std::size_t>(kplan.rows),
-                 static_cast<std::size_t>(std::max<int64_t>(1, grain / kplan.inner)),
-                 [&](std::size_t lo, std::size_t hi) {
-                   for_each_row(kplan, static_cast<int64_t>(lo), static_cast<int64_t>(hi),
-                                [&](const std::array<int64_t, 2>& koff, int64_t kn) {
-                                  for (int64_t i = 0; i < kn; ++i) {
-                                    o[koff[0] + i * kplan.inner_stride[0]] =
-                                        reduce_one(koff[1] + i * kplan.inner_stride[1]);
-                                  }
-                                });
-                 });
+    parallel_chunks(0, static_cast<std::size_t>(kplan.rows),
+                    static_cast<std::size_t>(std::max<int64_t>(1, grain / kplan.inner)),
+                    [&](std::size_t lo, std::size_t hi) {
+                      for_each_row(kplan, static_cast<int64_t>(lo), static_cast<int64_t>(hi),
+                                   [&](const std::array<int64_t, 2>& koff, int64_t kn) {
+                                     for (int64_t i = 0; i < kn; ++i) {
+                                       o[koff[0] + i * kplan.inner_stride[0]] =
+                                           reduce_one(koff[1] + i * kplan.inner_stride[1]);
+                                     }
+                                   });
+                    });
   }
   return keepdim ? out.view(rd.keepdim_shape) : out;
 }
