@@ -76,14 +76,15 @@ constexpr std::size_t gemm_scratch_elems(const GemmBlocking& b, std::size_t m, s
 
 // Elements of T that `scratch` must hold for gemm<T>(..., m, n, k, ..., scratch) (and for each call
 // of gemm_strided_batched with the same m, n, k: batches reuse it one after another). An upper
-// bound valid for every ISA and every thread count: threads share the packed B block and pack
-// disjoint parts of the A block. Passing scratch == nullptr instead makes the call allocate
-// (64-byte aligned) and free its own. The pointer needs only T's alignment.
+// bound valid for every ISA and every thread count: there is no per-thread space, threads pack
+// disjoint parts of one shared A block and one shared B pass. Bounded by the cache blocks, not by
+// the problem (at most about 6 MiB for float, 9 MiB for double). Passing scratch == nullptr makes
+// the call allocate (64-byte aligned) and free its own. The pointer needs only T's alignment.
 template <class T>
 constexpr std::size_t gemm_scratch_size(std::size_t m, std::size_t n, std::size_t k) noexcept {
   std::size_t best = detail::gemm_scratch_elems<T>(detail::gemm_blocking<T>(1, 16), m, n, k);
   for (std::size_t lanes = 2; lanes <= 64 / sizeof(T); lanes *= 2) {
-    for (std::size_t regs : {std::size_t(16), std::size_t(32)}) {
+    for (std::size_t regs = 16; regs <= 32; regs *= 2) {
       const std::size_t s =
           detail::gemm_scratch_elems<T>(detail::gemm_blocking<T>(lanes, regs), m, n, k);
       best = s > best ? s : best;
