@@ -29,11 +29,16 @@ enum class Op { exp, tanh, softmax, add, bias_add };
 
 const char* op_name(Op op) {
   switch (op) {
-    case Op::exp: return "exp";
-    case Op::tanh: return "tanh";
-    case Op::softmax: return "softmax";
-    case Op::add: return "add";
-    case Op::bias_add: return "bias_add";
+    case Op::exp:
+      return "exp";
+    case Op::tanh:
+      return "tanh";
+    case Op::softmax:
+      return "softmax";
+    case Op::add:
+      return "add";
+    case Op::bias_add:
+      return "bias_add";
   }
   return "?";
 }
@@ -59,12 +64,18 @@ Inputs& inputs() {
 void run_ember(Op op, Inputs& in) {
   using namespace ember::kernels;
   switch (op) {
-    case Op::exp: unary<float>(UnaryOp::exp, kN, in.x.data(), in.y.data()); break;
-    case Op::tanh: unary<float>(UnaryOp::tanh, kN, in.t.data(), in.y.data()); break;
+    case Op::exp:
+      unary<float>(UnaryOp::exp, kN, in.x.data(), in.y.data());
+      break;
+    case Op::tanh:
+      unary<float>(UnaryOp::tanh, kN, in.t.data(), in.y.data());
+      break;
     case Op::softmax:
       softmax_rows<float>(kRows, kCols, in.x.data(), kCols, in.y.data(), kCols);
       break;
-    case Op::add: binary<float>(BinaryOp::add, kN, in.x.data(), in.b.data(), in.y.data()); break;
+    case Op::add:
+      binary<float>(BinaryOp::add, kN, in.x.data(), in.b.data(), in.y.data());
+      break;
     case Op::bias_add:
       binary_rowvec<float>(BinaryOp::add, kRows, kCols, in.x.data(), kCols, in.b.data(),
                            in.y.data(), kCols);
@@ -74,11 +85,21 @@ void run_ember(Op op, Inputs& in) {
 
 void run_peer(Op op, Inputs& in) {
   switch (op) {
-    case Op::exp: peer::exp(kN, in.x.data(), in.y.data()); break;
-    case Op::tanh: peer::tanh(kN, in.t.data(), in.y.data()); break;
-    case Op::softmax: peer::softmax_rows(kRows, kCols, in.x.data(), in.y.data()); break;
-    case Op::add: peer::add(kN, in.x.data(), in.b.data(), in.y.data()); break;
-    case Op::bias_add: peer::bias_add(kRows, kCols, in.x.data(), in.b.data(), in.y.data()); break;
+    case Op::exp:
+      peer::exp(kN, in.x.data(), in.y.data());
+      break;
+    case Op::tanh:
+      peer::tanh(kN, in.t.data(), in.y.data());
+      break;
+    case Op::softmax:
+      peer::softmax_rows(kRows, kCols, in.x.data(), in.y.data());
+      break;
+    case Op::add:
+      peer::add(kN, in.x.data(), in.b.data(), in.y.data());
+      break;
+    case Op::bias_add:
+      peer::bias_add(kRows, kCols, in.x.data(), in.b.data(), in.y.data());
+      break;
   }
 }
 
@@ -114,8 +135,8 @@ const bool registered = [] {
     benchmark::RegisterBenchmark(("peer_O3_native/" + name).c_str(), BM_peer, op)
         ->Unit(benchmark::kMicrosecond);
     for (ember::Isa isa : ember::available_isas()) {
-      benchmark::RegisterBenchmark(("ember/" + name + "/" + ember::isa_name(isa)).c_str(),
-                                   BM_ember, op, isa, 1)
+      benchmark::RegisterBenchmark(("ember/" + name + "/" + ember::isa_name(isa)).c_str(), BM_ember,
+                                   op, isa, 1)
           ->Unit(benchmark::kMicrosecond);
     }
     // The default (widest) ISA with 2 threads: what a caller gets from parallel_for.

@@ -131,9 +131,15 @@ inline const std::vector<std::size_t>& sizes() {
   return s;
 }
 
+// Bitwise equality of n elements (memcmp may not see the null data() of an empty vector).
+template <class T>
+bool same_bits(const T* a, const T* b, std::size_t n) {
+  return n == 0 || std::memcmp(a, b, n * sizeof(T)) == 0;
+}
+
 template <class T>
 bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
+  return a.size() == b.size() && same_bits(a.data(), b.data(), a.size());
 }
 
 }  // namespace kt

@@ -266,8 +266,8 @@ TEST_CASE_TEMPLATE("binary kernels match the double reference on every ISA", T, 
           std::vector<T> ya = a, yb = b;
           ember::kernels::binary<T>(c.op, n, ya.data() + off, b.data() + off, ya.data() + off);
           ember::kernels::binary<T>(c.op, n, a.data() + off, yb.data() + off, yb.data() + off);
-          CHECK(std::memcmp(ya.data() + off, y.data() + off, n * sizeof(T)) == 0);
-          CHECK(std::memcmp(yb.data() + off, y.data() + off, n * sizeof(T)) == 0);
+          CHECK(kt::same_bits(ya.data() + off, y.data() + off, n));
+          CHECK(kt::same_bits(yb.data() + off, y.data() + off, n));
 
           // A scalar on either side.
           for (T s : {T(2.5), T(-0.0), std::numeric_limits<T>::infinity(),
