@@ -330,7 +330,9 @@ Tensor<T> Tensor<T>::sum(const std::vector<int64_t>& dims, bool keepdim) const {
         autograd::record(out, "SumBackward", {*this},
                          [ks = autograd::detail::keepdim_shape(shape_, dims, "sum"),
                           in = shape_](const Tensor<T>& g) {
-                           return std::vector<Tensor<T>>{autograd::detail::unreduce(g, ks).expand(in)};
+                           // A 0-d g (the whole tensor summed) expands as it is.
+                           return std::vector<Tensor<T>>{
+                               (g.dim() == 0 ? g : autograd::detail::unreduce(g, ks)).expand(in)};
                          });
       });
 }
