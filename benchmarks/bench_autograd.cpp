@@ -35,13 +35,14 @@ struct Params {
   Tensor<float> w1, b1, w2, b2, w3, b3;
   static Params random(const Dims& d) {
     auto r = [](const ember::Shape& shape) { return ember::randn<float>(shape).mul(0.1f); };
-    return {r({d.in, d.hidden}), r({d.hidden}), r({d.hidden, d.hidden}),
+    return {r({d.in, d.hidden}), r({d.hidden}),        r({d.hidden, d.hidden}),
             r({d.hidden}),       r({d.hidden, d.out}), r({d.out})};
   }
   std::vector<Tensor<float>*> all() { return {&w1, &b1, &w2, &b2, &w3, &b3}; }
 };
 
-// ---- Tensor ops with autograd --------------------------------------------------------------------
+// ---- Tensor ops with autograd
+// --------------------------------------------------------------------
 
 Tensor<float> mlp(const Tensor<float>& x, const Params& p) {
   const Tensor<float> h1 = x.matmul(p.w1).add(p.b1).relu();
@@ -77,7 +78,8 @@ void BM_mlp_fwd_tensor_nograd(benchmark::State& s) {
   }
 }
 
-// ---- raw kernels, hand-written backward, preallocated buffers ------------------------------------
+// ---- raw kernels, hand-written backward, preallocated buffers
+// ------------------------------------
 
 struct RawMlp {
   std::size_t b, n_in, n_hidden, n_out;
@@ -91,12 +93,30 @@ struct RawMlp {
         n_in(static_cast<std::size_t>(d.in)),
         n_hidden(static_cast<std::size_t>(d.hidden)),
         n_out(static_cast<std::size_t>(d.out)),
-        w1(p.w1.data()), b1(p.b1.data()), w2(p.w2.data()), b2(p.b2.data()), w3(p.w3.data()),
-        b3(p.b3.data()), x(xt.data()),
-        z1(b * n_hidden), h1(b * n_hidden), z2(b * n_hidden), h2(b * n_hidden), z3(b * n_out),
-        ones(b, 1.f), g3(b * n_out, 1.f), gh2(b * n_hidden), gz2(b * n_hidden), gh1(b * n_hidden),
-        gz1(b * n_hidden), gw1(n_in * n_hidden), gb1(n_hidden), gw2(n_hidden * n_hidden), gb2(n_hidden),
-        gw3(n_hidden * n_out), gb3(n_out) {}
+        w1(p.w1.data()),
+        b1(p.b1.data()),
+        w2(p.w2.data()),
+        b2(p.b2.data()),
+        w3(p.w3.data()),
+        b3(p.b3.data()),
+        x(xt.data()),
+        z1(b * n_hidden),
+        h1(b * n_hidden),
+        z2(b * n_hidden),
+        h2(b * n_hidden),
+        z3(b * n_out),
+        ones(b, 1.f),
+        g3(b * n_out, 1.f),
+        gh2(b * n_hidden),
+        gz2(b * n_hidden),
+        gh1(b * n_hidden),
+        gz1(b * n_hidden),
+        gw1(n_in * n_hidden),
+        gb1(n_hidden),
+        gw2(n_hidden * n_hidden),
+        gb2(n_hidden),
+        gw3(n_hidden * n_out),
+        gb3(n_out) {}
 
   // out[b, n] = relu?(in[b, kdim] @ w[kdim, n] + bias)
   void layer(const float* in, std::size_t kdim, const float* w, const float* bias, std::size_t n,
@@ -115,10 +135,11 @@ struct RawMlp {
 
   // Gradients of one layer from gz (gradient of its pre-activation): weight, bias, and the
   // gradient of its input (if gin).
-  void layer_back(const float* in, std::size_t kdim, const float* w, std::size_t n,
-                  const float* gz, float* gw, float* gbias, float* gin) {
-    k::gemm<float>(true, false, kdim, n, b, 1.f, in, kdim, gz, n, 0.f, gw, n);   // in^T @ gz
-    k::gemm<float>(false, false, 1, n, b, 1.f, ones.data(), b, gz, n, 0.f, gbias, n);  // column sums
+  void layer_back(const float* in, std::size_t kdim, const float* w, std::size_t n, const float* gz,
+                  float* gw, float* gbias, float* gin) {
+    k::gemm<float>(true, false, kdim, n, b, 1.f, in, kdim, gz, n, 0.f, gw, n);  // in^T @ gz
+    k::gemm<float>(false, false, 1, n, b, 1.f, ones.data(), b, gz, n, 0.f, gbias,
+                   n);  // column sums
     if (gin) k::gemm<float>(false, true, b, kdim, n, 1.f, gz, n, w, n, 0.f, gin, kdim);  // gz @ w^T
   }
 

@@ -366,11 +366,11 @@ Tensor<T> Tensor<T>::prod(const std::vector<int64_t>& dims, bool keepdim) const 
       autograd::needs_grad(*this),
       [&] { return detail::reduce<T, detail::ProdOp<T>>(*this, dims, keepdim, "prod"); },
       [&](auto& out) {
-        autograd::record(out, "ProdBackward", {*this},
-                         [sx = autograd::save(*this, "prod"), dims](const Tensor<T>& g) {
-                           return std::vector<Tensor<T>>{
-                               autograd::detail::prod_backward(sx.get(), g, dims)};
-                         });
+        autograd::record(
+            out, "ProdBackward", {*this},
+            [sx = autograd::save(*this, "prod"), dims](const Tensor<T>& g) {
+              return std::vector<Tensor<T>>{autograd::detail::prod_backward(sx.get(), g, dims)};
+            });
       });
 }
 
@@ -381,15 +381,15 @@ namespace detail {
 template <class T>
 void record_extremum(Tensor<T>& out, const Tensor<T>& x, const std::vector<int64_t>& dims,
                      const char* name, const char* op) {
-  autograd::record(out, name, {x},
-                   [sx = autograd::save(x, op), so = autograd::save(out, op),
-                    ks = autograd::detail::keepdim_shape(x.shape(), dims, op),
-                    rdims = wrap_dims(dims, x.dim(), op)](const Tensor<T>& g) {
-                     const Tensor<T> mask = sx.get().eq(autograd::detail::unreduce(so.get(), ks));
-                     const Tensor<T> count = mask.sum(rdims, true);
-                     return std::vector<Tensor<T>>{
-                         autograd::detail::unreduce(g, ks).div(count).mul(mask)};
-                   });
+  autograd::record(
+      out, name, {x},
+      [sx = autograd::save(x, op), so = autograd::save(out, op),
+       ks = autograd::detail::keepdim_shape(x.shape(), dims, op),
+       rdims = wrap_dims(dims, x.dim(), op)](const Tensor<T>& g) {
+        const Tensor<T> mask = sx.get().eq(autograd::detail::unreduce(so.get(), ks));
+        const Tensor<T> count = mask.sum(rdims, true);
+        return std::vector<Tensor<T>>{autograd::detail::unreduce(g, ks).div(count).mul(mask)};
+      });
 }
 
 // max(dim)/min(dim) values: the gradient goes to the selected index only.
@@ -493,9 +493,8 @@ Tensor<T> Tensor<T>::var(const std::vector<int64_t>& dims, bool unbiased, bool k
                           denom](const Tensor<T>& g) {
                            const Tensor<T>& x = sx.get();
                            const Tensor<T> centered = x.sub(x.mean(dims, true));
-                           return std::vector<Tensor<T>>{autograd::detail::unreduce(g, ks)
-                                                             .mul(T(2) / denom)
-                                                             .mul(centered)};
+                           return std::vector<Tensor<T>>{
+                               autograd::detail::unreduce(g, ks).mul(T(2) / denom).mul(centered)};
                          });
       });
 }
@@ -548,14 +547,13 @@ Tensor<T> Tensor<T>::logsumexp(const std::vector<int64_t>& dims, bool keepdim) c
       },
       [&](auto& out) {
         // d logsumexp / dx = exp(x - logsumexp) (the softmax over the reduced dims).
-        autograd::record(out, "LogsumexpBackward", {*this},
-                         [sx = autograd::save(*this, "logsumexp"),
-                          so = autograd::save(out, "logsumexp"), ks](const Tensor<T>& g) {
-                           const Tensor<T> soft =
-                               sx.get().sub(autograd::detail::unreduce(so.get(), ks)).exp();
-                           return std::vector<Tensor<T>>{
-                               autograd::detail::unreduce(g, ks).mul(soft)};
-                         });
+        autograd::record(
+            out, "LogsumexpBackward", {*this},
+            [sx = autograd::save(*this, "logsumexp"), so = autograd::save(out, "logsumexp"),
+             ks](const Tensor<T>& g) {
+              const Tensor<T> soft = sx.get().sub(autograd::detail::unreduce(so.get(), ks)).exp();
+              return std::vector<Tensor<T>>{autograd::detail::unreduce(g, ks).mul(soft)};
+            });
       });
 }
 
@@ -576,29 +574,30 @@ Tensor<T> Tensor<T>::norm(double p, const std::vector<int64_t>& dims, bool keepd
         return detail::reduce<T, detail::MaxAbsOp<T>>(*this, dims, keepdim, "norm");
       },
       [&](auto& out) {
-        autograd::record(
-            out, "NormBackward", {*this},
-            [sx = autograd::save(*this, "norm"),
-             so = p == 1 ? autograd::SavedTensor<T>() : autograd::save(out, "norm"), p,
-             ks = autograd::detail::keepdim_shape(shape_, dims, "norm"),
-             rdims = detail::wrap_dims(dims, dim(), "norm")](const Tensor<T>& g) {
-              const Tensor<T>& x = sx.get();
-              const Tensor<T> gk = autograd::detail::unreduce(g, ks);
-              // sign(x), with sign(0) = 0 (PyTorch's subgradient at the kink of |x|).
-              const Tensor<T> sign = x.gt(T(0)).sub(x.lt(T(0)));
-              if (p == 1) return std::vector<Tensor<T>>{gk.mul(sign)};
-              const Tensor<T> nk = autograd::detail::unreduce(so.get(), ks);
-              if (p == 2) {
-                // x / ||x||, taken as 0 at the zero vector (PyTorch's subgradient), not 0/0.
-                const Tensor<T> scale = where(nk.eq(T(0)), T(0), gk.div(nk));
-                return std::vector<Tensor<T>>{scale.mul(x)};
-              }
-              // inf: sign(x) at the elements whose |x| is the max, split evenly among ties.
-              // |x| == norm, written without abs() to keep this rule's instantiations small.
-              const Tensor<T> mask = x.eq(nk).logical_or(x.eq(nk.neg()));
-              const Tensor<T> count = mask.sum(rdims, true);
-              return std::vector<Tensor<T>>{gk.div(count).mul(mask).mul(sign)};
-            });
+        autograd::record(out, "NormBackward", {*this},
+                         [sx = autograd::save(*this, "norm"),
+                          so = p == 1 ? autograd::SavedTensor<T>() : autograd::save(out, "norm"), p,
+                          ks = autograd::detail::keepdim_shape(shape_, dims, "norm"),
+                          rdims = detail::wrap_dims(dims, dim(), "norm")](const Tensor<T>& g) {
+                           const Tensor<T>& x = sx.get();
+                           const Tensor<T> gk = autograd::detail::unreduce(g, ks);
+                           // sign(x), with sign(0) = 0 (PyTorch's subgradient at the kink of |x|).
+                           const Tensor<T> sign = x.gt(T(0)).sub(x.lt(T(0)));
+                           if (p == 1) return std::vector<Tensor<T>>{gk.mul(sign)};
+                           const Tensor<T> nk = autograd::detail::unreduce(so.get(), ks);
+                           if (p == 2) {
+                             // x / ||x||, taken as 0 at the zero vector (PyTorch's subgradient),
+                             // not 0/0.
+                             const Tensor<T> scale = where(nk.eq(T(0)), T(0), gk.div(nk));
+                             return std::vector<Tensor<T>>{scale.mul(x)};
+                           }
+                           // inf: sign(x) at the elements whose |x| is the max, split evenly among
+                           // ties. |x| == norm, written without abs() to keep this rule's
+                           // instantiations small.
+                           const Tensor<T> mask = x.eq(nk).logical_or(x.eq(nk.neg()));
+                           const Tensor<T> count = mask.sum(rdims, true);
+                           return std::vector<Tensor<T>>{gk.div(count).mul(mask).mul(sign)};
+                         });
       });
 }
 
