@@ -312,3 +312,26 @@ TEST_CASE("reductions still work on int64 tensors") {
   CHECK(x.max(1).indices(1) == 2);
   CHECK(x.min(0, true).values(0, 1) == 0);
 }
+
+// Strided inputs made inside fn from a leaf: needs the view ops to record their own backward
+// (views.hpp, another branch); until they do, this case says so and stops.
+TEST_CASE("reductions: views of a leaf inside fn reach the leaf") {
+  ember::manual_seed(8);
+  Tensor<double> x = leaf({3, 4});
+  if (!x.t().requires_grad()) {
+    MESSAGE("views do not record a backward in this build yet: case skipped");
+    return;
+  }
+  for (const Fn& f :
+       std::vector<Fn>{[](const Tensor<double>& t) { return t.t().sum({0}); },
+                       [](const Tensor<double>& t) { return t.t().prod({-1}, true); },
+                       [](const Tensor<double>& t) { return t.slice(1, 0, 4, 2).var({0}); },
+                       [](const Tensor<double>& t) { return t.t().logsumexp({1}); },
+                       [](const Tensor<double>& t) { return t.slice(0, 1, 3).norm(2, {1}); }}) {
+    check_grad(f, x);
+  }
+  // sum over dim 0 of x^T, weighted by w = [1, 2, 3] (one per row of x): row i of x gets w_i.
+  Tensor<double> y = ember::zeros<double>({3, 2}).requires_grad_();
+  check_values(grad_of([](const Tensor<double>& t) { return t.t().sum({0}); }, y),
+               ember::tensor<double>({{1, 1}, {2, 2}, {3, 3}}));
+}
