@@ -186,8 +186,9 @@ Tensor<T> matmul_forward(const Tensor<T>& self, const Tensor<T>& other) {
 
 // The gradients of out = a @ b (torch.matmul semantics) for the inputs that need them:
 // ga = g @ b^T and gb = a^T @ g on the 1-d-promoted operands, then summed over the batch dims
-// that broadcasting added or stretched. Transposes are views, so every product is one more
-// matmul through the GEMM kernels with a transpose flag, never a copy or a loop.
+// that broadcasting added or stretched. Every product goes through the GEMM kernels with the
+// transposes as flags (gemm_2d for 2-d operands, transpose views + matmul otherwise), never a
+// loop.
 template <class T>
 std::vector<Tensor<T>> matmul_backward(const Tensor<T>& g, const Tensor<T>& a, const Tensor<T>& b,
                                        const Shape& shape_a, const Shape& shape_b, bool need_a,
