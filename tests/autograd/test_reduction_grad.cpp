@@ -335,3 +335,11 @@ TEST_CASE("reductions: views of a leaf inside fn reach the leaf") {
   check_values(grad_of([](const Tensor<double>& t) { return t.t().sum({0}); }, y),
                ember::tensor<double>({{1, 1}, {2, 2}, {3, 3}}));
 }
+
+TEST_CASE("max(dim): changing the returned indices in place is reported at backward") {
+  Tensor<double> x = ember::tensor<double>({{1.0, 5.0}, {7.0, 2.0}}).requires_grad_();
+  auto r = x.max(1);
+  r.indices.fill_(0);
+  CHECK_THROWS_WITH(r.values.sum().backward(),
+                    doctest::Contains("saved by 'max' was modified by an in-place"));
+}

@@ -395,18 +395,21 @@ void record_extremum(Tensor<T>& out, const Tensor<T>& x, const std::vector<int64
 // max(dim)/min(dim) values: the gradient goes to the selected index only.
 template <class T>
 void record_select_extremum(ValuesIndices<T>& r, const Tensor<T>& x, int64_t dim,
-                            const char* name) {
+                            const char* node_name, const char* name) {
   const int64_t d = x.dim() == 0 ? 0 : wrap_dim(dim, x.dim(), name);
   const Shape ks = autograd::detail::keepdim_shape(
       x.shape(), x.dim() == 0 ? std::vector<int64_t>{} : std::vector<int64_t>{d}, name);
-  autograd::record(r.values, std::string(name) + "Backward", {x},
-                   [idx = r.indices.reshape(ks), ks, in = x.shape(), d](const Tensor<T>& g) {
-                     const Tensor<T> gk = autograd::detail::unreduce(g, ks);
-                     if (in.empty()) return std::vector<Tensor<T>>{gk};
-                     Tensor<T> gx = zeros<T>(in);
-                     gx.scatter_(d, idx, gk);
-                     return std::vector<Tensor<T>>{gx};
-                   });
+  // The indices are saved like a tensor (version-checked): changing them in place would move
+  // the gradient silently.
+  autograd::record(
+      r.values, node_name, {x},
+      [idx = autograd::save(r.indices, name), ks, in = x.shape(), d](const Tensor<T>& g) {
+        const Tensor<T> gk = autograd::detail::unreduce(g, ks);
+        if (in.empty()) return std::vector<Tensor<T>>{gk};
+        Tensor<T> gx = zeros<T>(in);
+        gx.scatter_(d, idx.get().reshape(ks), gk);
+        return std::vector<Tensor<T>>{gx};
+      });
 }
 
 }  // namespace detail
@@ -435,7 +438,8 @@ ValuesIndices<T> Tensor<T>::max(int64_t dim, bool keepdim) const {
     NoGradGuard no_grad;
     r = detail::arg_reduce<T, true>(*this, dim, keepdim, "max");
   }
-  if constexpr (std::is_floating_point_v<T>) detail::record_select_extremum(r, *this, dim, "Max");
+  if constexpr (std::is_floating_point_v<T>)
+    detail::record_select_extremum(r, *this, dim, "MaxBackward", "max");
   return r;
 }
 template <class T>
@@ -446,7 +450,8 @@ ValuesIndices<T> Tensor<T>::min(int64_t dim, bool keepdim) const {
     NoGradGuard no_grad;
     r = detail::arg_reduce<T, false>(*this, dim, keepdim, "min");
   }
-  if constexpr (std::is_floating_point_v<T>) detail::record_select_extremum(r, *this, dim, "Min");
+  if constexpr (std::is_floating_point_v<T>)
+    detail::record_select_extremum(r, *this, dim, "MinBackward", "min");
   return r;
 }
 template <class T>
