@@ -53,14 +53,14 @@ void check_values(const Tensor<double>& got, const Tensor<double>& want) {
 
 TEST_CASE("matmul: gradcheck of every torch.matmul case") {
   ember::manual_seed(11);
-  check_matmul(leaf({4}), leaf({4}));              // dot
-  check_matmul(leaf({3}), leaf({3, 5}));           // vector x matrix
-  check_matmul(leaf({4, 3}), leaf({3}));           // matrix x vector
-  check_matmul(leaf({2, 3}), leaf({3, 4}));        // matrix x matrix
-  check_matmul(leaf({1, 3}), leaf({3, 1}));        // size-1 dims
-  check_matmul(leaf({2, 3, 4}), leaf({4, 5}));     // batched x matrix
-  check_matmul(leaf({4, 3}), leaf({2, 3, 5}));     // matrix x batched
-  check_matmul(leaf({2, 3, 4}), leaf({2, 4, 2}));  // same batch
+  check_matmul(leaf({4}), leaf({4}));                 // dot
+  check_matmul(leaf({3}), leaf({3, 5}));              // vector x matrix
+  check_matmul(leaf({4, 3}), leaf({3}));              // matrix x vector
+  check_matmul(leaf({2, 3}), leaf({3, 4}));           // matrix x matrix
+  check_matmul(leaf({1, 3}), leaf({3, 1}));           // size-1 dims
+  check_matmul(leaf({2, 3, 4}), leaf({4, 5}));        // batched x matrix
+  check_matmul(leaf({4, 3}), leaf({2, 3, 5}));        // matrix x batched
+  check_matmul(leaf({2, 3, 4}), leaf({2, 4, 2}));     // same batch
   check_matmul(leaf({2, 1, 3, 4}), leaf({3, 4, 2}));  // broadcast batch dims on both sides
   check_matmul(leaf({1, 3, 4}), leaf({2, 4, 3}));     // stretched size-1 batch dim
   check_matmul(leaf({4}), leaf({2, 4, 3}));           // vector x batched
@@ -132,7 +132,7 @@ TEST_CASE("matmul: gradients equal the hand-computed ones") {
   check_values(W.grad(), ember::tensor<double>({{4.0}, {7.0}}));
 
   // The batched operand broadcast against a 2-d left side: ga = sum_b g_b @ b_b^T.
-  Tensor<double> l = ember::tensor<double>({{1.0, 1.0}}).requires_grad_();  // [1, 2]
+  Tensor<double> l = ember::tensor<double>({{1.0, 1.0}}).requires_grad_();           // [1, 2]
   const Tensor<double> r = ember::tensor<double>({{{1.0}, {2.0}}, {{3.0}, {4.0}}});  // [2, 2, 1]
   l.matmul(r).sum().backward();
   check_values(l.grad(), ember::tensor<double>({{4.0, 6.0}}));
@@ -143,7 +143,8 @@ TEST_CASE("matmul: a transposed leaf gets its gradient in its own shape") {
   Tensor<double> a = ember::tensor<double>({{1.0, 3.0}, {2.0, 4.0}}).t().requires_grad_();
   Tensor<double> b = ember::tensor<double>({{5.0, 6.0}, {7.0, 8.0}}).t().requires_grad_();
   REQUIRE(!a.is_contiguous());
-  // b = [[5, 7], [6, 8]]: ga = ones @ b^T = [[12, 14], [12, 14]]; gb = a^T @ ones = [[4, 4], [6, 6]].
+  // b = [[5, 7], [6, 8]]: ga = ones @ b^T = [[12, 14], [12, 14]]; gb = a^T @ ones = [[4, 4], [6,
+  // 6]].
   a.matmul(b).sum().backward();
   check_values(a.grad(), ember::tensor<double>({{12.0, 14.0}, {12.0, 14.0}}));
   check_values(b.grad(), ember::tensor<double>({{4.0, 4.0}, {6.0, 6.0}}));
@@ -160,7 +161,8 @@ TEST_CASE("mm and bmm: gradcheck and node names") {
   Tensor<double> p = leaf({2, 3});
   CHECK(p.mm(leaf({3, 2})).grad_fn()->name() == "MmBackward");
   CHECK(leaf({1, 2, 3}).bmm(leaf({1, 3, 2})).grad_fn()->name() == "BmmBackward");
-  CHECK_THROWS_WITH(p.mm(leaf({2, 2})), doctest::Contains("mm: shapes [2, 3] and [2, 2] cannot be multiplied"));
+  CHECK_THROWS_WITH(p.mm(leaf({2, 2})),
+                    doctest::Contains("mm: shapes [2, 3] and [2, 2] cannot be multiplied"));
 }
 
 TEST_CASE("matmul: changing a saved operand in place is reported at backward") {
@@ -183,4 +185,27 @@ TEST_CASE("matmul: no graph without grad, and int64 still multiplies") {
   const Tensor<int64_t> j = i.matmul(i);
   CHECK(j(0, 0) == 7);
   CHECK(j(1, 1) == 22);
+}
+
+// Strided operands made inside fn from a leaf (leaf.t(), a slice): needs the view ops to record
+// their own backward (views.hpp, another branch); until they do, this case says so and stops.
+TEST_CASE("matmul: views of leaves inside fn reach the leaves") {
+  ember::manual_seed(15);
+  Tensor<double> a = leaf({4, 3});
+  Tensor<double> b = leaf({4, 6});
+  if (!a.t().requires_grad()) {
+    MESSAGE("views do not record a backward in this build yet: case skipped");
+    return;
+  }
+  const auto r = ember::gradcheck(
+      [](const Inputs& in) { return in[0].t().matmul(in[1].slice(1, 0, 6, 2)); }, {a, b});
+  CHECK_MESSAGE(r.ok, r.message);
+  // y = a^T @ b[:, ::2] with g = ones: ga = b[:, ::2] @ ones^T (row sums of the slice, per column
+  // of a^T), gb = a @ ones on the even columns and 0 on the odd ones.
+  Tensor<double> x = ember::tensor<double>({{1.0, 2.0}, {3.0, 4.0}}).requires_grad_();
+  Tensor<double> w =
+      ember::tensor<double>({{1.0, 9.0, 2.0, 9.0}, {3.0, 9.0, 4.0, 9.0}}).requires_grad_();
+  x.t().matmul(w.slice(1, 0, 4, 2)).sum().backward();
+  check_values(x.grad(), ember::tensor<double>({{3.0, 3.0}, {7.0, 7.0}}));
+  check_values(w.grad(), ember::tensor<double>({{3.0, 0.0, 3.0, 0.0}, {7.0, 0.0, 7.0, 0.0}}));
 }

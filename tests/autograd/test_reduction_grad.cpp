@@ -49,8 +49,8 @@ void check_grad(const Fn& f, const Tensor<double>& x) {
 // output element's gradient is weighted differently.
 Tensor<double> grad_of(const Fn& f, const Tensor<double>& x) {
   Tensor<double> y = f(x);
-  const Tensor<double> w = ember::arange<double>(1.0, 1.0 + static_cast<double>(y.numel()))
-                               .reshape(y.shape());
+  const Tensor<double> w =
+      ember::arange<double>(1.0, 1.0 + static_cast<double>(y.numel())).reshape(y.shape());
   y.backward(w);
   return x.grad();
 }
@@ -66,13 +66,13 @@ struct DimCase {
   std::vector<int64_t> dims;
   bool keepdim;
 };
-const std::vector<DimCase> kDimCases = {{{}, false}, {{}, true},    {{1}, false},
+const std::vector<DimCase> kDimCases = {{{}, false},  {{}, true},      {{1}, false},
                                         {{-1}, true}, {{0, 2}, false}, {{-3, -1}, true}};
 
 // Runs gradcheck of f(x, dims, keepdim) over contiguous, size-1-dim and non-contiguous inputs.
 // single_ok = false skips reducing over one element only (var/std are NaN there, as in PyTorch).
-void check_dims(const std::function<Tensor<double>(const Tensor<double>&, const std::vector<int64_t>&,
-                                                   bool)>& f,
+void check_dims(const std::function<Tensor<double>(const Tensor<double>&,
+                                                   const std::vector<int64_t>&, bool)>& f,
                 double lo = -1.0, double hi = 1.0, bool single_ok = true) {
   for (const auto& c : kDimCases) {
     CAPTURE(c.dims);
@@ -89,14 +89,13 @@ void check_dims(const std::function<Tensor<double>(const Tensor<double>&, const 
 
 TEST_CASE("sum and mean: gradcheck over dims, keepdim, size-1 dims and strided inputs") {
   ember::manual_seed(1);
-  check_dims([](const Tensor<double>& x, const std::vector<int64_t>& d, bool k) {
-    return x.sum(d, k);
-  });
-  check_dims([](const Tensor<double>& x, const std::vector<int64_t>& d, bool k) {
-    return x.mean(d, k);
-  });
+  check_dims(
+      [](const Tensor<double>& x, const std::vector<int64_t>& d, bool k) { return x.sum(d, k); });
+  check_dims(
+      [](const Tensor<double>& x, const std::vector<int64_t>& d, bool k) { return x.mean(d, k); });
   // 0-d and 1-d inputs, free functions.
-  check_grad([](const Tensor<double>& x) { return ember::sum(x); }, ember::scalar_tensor(2.0).requires_grad_());
+  check_grad([](const Tensor<double>& x) { return ember::sum(x); },
+             ember::scalar_tensor(2.0).requires_grad_());
   check_grad([](const Tensor<double>& x) { return ember::mean(x, {0}); }, leaf({5}));
 }
 
@@ -127,8 +126,9 @@ TEST_CASE("prod: gradcheck, also with one and with several zeros in a slice") {
   const Fn rows = [](const Tensor<double>& x) { return x.prod({-1}); };
   check_grad(all, ember::tensor<double>({2.0, 0.0, 3.0, -1.5}).requires_grad_());
   check_grad(all, ember::tensor<double>({2.0, 0.0, 3.0, 0.0}).requires_grad_());
-  check_grad(rows, ember::tensor<double>({{0.0, 2.0, 3.0}, {0.0, 0.0, 4.0}, {1.0, 2.0, 3.0}})
-                       .requires_grad_());
+  check_grad(
+      rows,
+      ember::tensor<double>({{0.0, 2.0, 3.0}, {0.0, 0.0, 4.0}, {1.0, 2.0, 3.0}}).requires_grad_());
   check_grad([](const Tensor<double>& x) { return x.prod({0}, true); },
              ember::tensor<double>({{0.0, 2.0}, {0.0, 5.0}, {3.0, 0.0}}).t().requires_grad_());
 }
@@ -213,16 +213,12 @@ TEST_CASE("var and std: gradcheck over dims, keepdim, unbiased") {
   ember::manual_seed(5);
   for (bool unbiased : {true, false}) {
     CAPTURE(unbiased);
-    check_dims(
-        [&](const Tensor<double>& x, const std::vector<int64_t>& d, bool k) {
-          return x.var(d, unbiased, k);
-        },
-        -1.0, 1.0, false);
-    check_dims(
-        [&](const Tensor<double>& x, const std::vector<int64_t>& d, bool k) {
-          return x.std(d, unbiased, k);
-        },
-        -1.0, 1.0, false);
+    check_dims([&](const Tensor<double>& x, const std::vector<int64_t>& d,
+                   bool k) { return x.var(d, unbiased, k); },
+               -1.0, 1.0, false);
+    check_dims([&](const Tensor<double>& x, const std::vector<int64_t>& d,
+                   bool k) { return x.std(d, unbiased, k); },
+               -1.0, 1.0, false);
   }
 }
 
@@ -235,8 +231,8 @@ TEST_CASE("var and std: gradients equal the hand-computed ones") {
   Tensor<double> y = ember::tensor<double>({1.0, 2.0, 3.0, 4.0}).requires_grad_();
   y.std({0}, false).backward();
   const double s = std::sqrt(1.25);
-  check_values(y.grad(), ember::tensor<double>({-1.5 / (4 * s), -0.5 / (4 * s), 0.5 / (4 * s),
-                                                1.5 / (4 * s)}));
+  check_values(y.grad(), ember::tensor<double>(
+                             {-1.5 / (4 * s), -0.5 / (4 * s), 0.5 / (4 * s), 1.5 / (4 * s)}));
 }
 
 TEST_CASE("logsumexp: gradcheck and the softmax gradient") {
@@ -260,11 +256,9 @@ TEST_CASE("norm p = 1, 2, inf: gradcheck") {
   for (double p : {1.0, 2.0, static_cast<double>(INFINITY)}) {
     CAPTURE(p);
     // |x| >= 0.2 keeps p = 1 away from its kink at 0 and leaves the max |x| unique in practice.
-    check_dims(
-        [&](const Tensor<double>& x, const std::vector<int64_t>& d, bool k) {
-          return x.norm(p, d, k);
-        },
-        0.2, 1.2);
+    check_dims([&](const Tensor<double>& x, const std::vector<int64_t>& d,
+                   bool k) { return x.norm(p, d, k); },
+               0.2, 1.2);
     check_grad([&](const Tensor<double>& x) { return x.norm(p, {0}); },
                ember::tensor<double>({{-0.7, 0.4}, {0.3, -1.1}}).requires_grad_());
   }
@@ -317,4 +311,35 @@ TEST_CASE("reductions still work on int64 tensors") {
   CHECK(x.amin().item() == 0);
   CHECK(x.max(1).indices(1) == 2);
   CHECK(x.min(0, true).values(0, 1) == 0);
+}
+
+// Strided inputs made inside fn from a leaf: needs the view ops to record their own backward
+// (views.hpp, another branch); until they do, this case says so and stops.
+TEST_CASE("reductions: views of a leaf inside fn reach the leaf") {
+  ember::manual_seed(8);
+  Tensor<double> x = leaf({3, 4});
+  if (!x.t().requires_grad()) {
+    MESSAGE("views do not record a backward in this build yet: case skipped");
+    return;
+  }
+  for (const Fn& f :
+       std::vector<Fn>{[](const Tensor<double>& t) { return t.t().sum({0}); },
+                       [](const Tensor<double>& t) { return t.t().prod({-1}, true); },
+                       [](const Tensor<double>& t) { return t.slice(1, 0, 4, 2).var({0}); },
+                       [](const Tensor<double>& t) { return t.t().logsumexp({1}); },
+                       [](const Tensor<double>& t) { return t.slice(0, 1, 3).norm(2, {1}); }}) {
+    check_grad(f, x);
+  }
+  // sum over dim 0 of x^T, weighted by w = [1, 2, 3] (one per row of x): row i of x gets w_i.
+  Tensor<double> y = ember::zeros<double>({3, 2}).requires_grad_();
+  check_values(grad_of([](const Tensor<double>& t) { return t.t().sum({0}); }, y),
+               ember::tensor<double>({{1, 1}, {2, 2}, {3, 3}}));
+}
+
+TEST_CASE("max(dim): changing the returned indices in place is reported at backward") {
+  Tensor<double> x = ember::tensor<double>({{1.0, 5.0}, {7.0, 2.0}}).requires_grad_();
+  auto r = x.max(1);
+  r.indices.fill_(0);
+  CHECK_THROWS_WITH(r.values.sum().backward(),
+                    doctest::Contains("saved by 'max' was modified by an in-place"));
 }

@@ -61,7 +61,8 @@ Tensor<T> prod_backward(const Tensor<T>& x, const Tensor<T>& g, const std::vecto
   const T* xv = xp.data();
   const T* gv = gk.data();
   T* rv = r.data();
-  const auto grain = static_cast<std::size_t>(std::max<int64_t>(1, 32768 / std::max<int64_t>(R, 1)));
+  const auto grain =
+      static_cast<std::size_t>(std::max<int64_t>(1, 32768 / std::max<int64_t>(R, 1)));
   parallel_for(0, static_cast<std::size_t>(K), grain, [&](std::size_t lo, std::size_t hi) {
     for (auto k = static_cast<int64_t>(lo); k < static_cast<int64_t>(hi); ++k) {
       const T* row = xv + k * R;
@@ -79,7 +80,8 @@ Tensor<T> prod_backward(const Tensor<T>& x, const Tensor<T>& g, const std::vecto
     }
   });
   std::vector<int64_t> inverse(perm.size());
-  for (std::size_t i = 0; i < perm.size(); ++i) inverse[static_cast<std::size_t>(perm[i])] = static_cast<int64_t>(i);
+  for (std::size_t i = 0; i < perm.size(); ++i)
+    inverse[static_cast<std::size_t>(perm[i])] = static_cast<int64_t>(i);
   return r.permute(inverse);
 }
 

@@ -4,6 +4,9 @@
 // flag instead of being copied.
 #pragma once
 
+#include <algorithm>
+#include <array>
+#include <type_traits>
 #include <vector>
 
 #include "ember/autograd/record.hpp"
@@ -107,6 +110,44 @@ inline void batched_gemm<int64_t>(const Tensor<int64_t>& a, const Tensor<int64_t
 
 namespace detail {
 
+// op(a) @ op(b) for 2-d float/double tensors, op = transpose when the flag is set, as one gemm
+// call: the transposes are flags, not views or copies (a copy only for layouts gemm cannot
+// take). The common case of small graphs (a linear layer at batch 1), where building views and
+// batch plans would cost more than the product itself.
+template <class T>
+Tensor<T> gemm_2d(const Tensor<T>& a, bool ta, const Tensor<T>& b, bool tb) {
+  const auto logical = [](const Tensor<T>& t, bool tr) {
+    // rows, cols, row stride, col stride of op(t)
+    return tr ? std::array<int64_t, 4>{t.size(1), t.size(0), t.stride(1), t.stride(0)}
+              : std::array<int64_t, 4>{t.size(0), t.size(1), t.stride(0), t.stride(1)};
+  };
+  auto la4 = logical(a, ta);
+  auto lb4 = logical(b, tb);
+  const int64_t m = la4[0], k = la4[1], n = lb4[1];
+  MatrixLayout la = matrix_layout(la4[0], la4[1], la4[2], la4[3]);
+  MatrixLayout lb = matrix_layout(lb4[0], lb4[1], lb4[2], lb4[3]);
+  Tensor<T> A = a, B = b;
+  if (!la.ok) {
+    A = (ta ? a.t() : a).contiguous();
+    la = {true, false, k};
+  }
+  if (!lb.ok) {
+    B = (tb ? b.t() : b).contiguous();
+    lb = {true, false, n};
+  }
+  Tensor<T> out({m, n});
+  if (m == 0 || n == 0) return out;
+  if (k == 0) {
+    std::fill_n(out.data(), static_cast<std::size_t>(m * n), T(0));
+    return out;
+  }
+  kernels::gemm<T>(la.trans, lb.trans, static_cast<std::size_t>(m), static_cast<std::size_t>(n),
+                   static_cast<std::size_t>(k), T(1), A.data(), static_cast<std::size_t>(la.ld),
+                   B.data(), static_cast<std::size_t>(lb.ld), T(0), out.data(),
+                   static_cast<std::size_t>(n));
+  return out;
+}
+
 // torch.matmul's forward (argument checks included); see the file comment.
 template <class T>
 Tensor<T> matmul_forward(const Tensor<T>& self, const Tensor<T>& other) {
@@ -116,6 +157,13 @@ Tensor<T> matmul_forward(const Tensor<T>& self, const Tensor<T>& other) {
                     "matmul: both arguments need at least 1 "
                     "dimension, got shapes ",
                     self.shape(), " and ", other.shape());
+  if constexpr (std::is_floating_point_v<T>) {
+    if (self.dim() == 2 && other.dim() == 2) {
+      EMBER_CHECK_SHAPE(self.size(1) == other.size(0), "matmul: shapes ", self.shape(), " and ",
+                        other.shape(), " cannot be multiplied");
+      return gemm_2d(self, false, other, false);
+    }
+  }
   // Promote 1-d operands: a vector on the left is a row, on the right a column.
   const Tensor<T> a = self.dim() == 1 ? self.unsqueeze(0) : self;
   const Tensor<T> b = other.dim() == 1 ? other.unsqueeze(1) : other;
@@ -138,12 +186,17 @@ Tensor<T> matmul_forward(const Tensor<T>& self, const Tensor<T>& other) {
 
 // The gradients of out = a @ b (torch.matmul semantics) for the inputs that need them:
 // ga = g @ b^T and gb = a^T @ g on the 1-d-promoted operands, then summed over the batch dims
-// that broadcasting added or stretched. Transposes are views, so every product is one more
-// matmul through the GEMM kernels with a transpose flag, never a copy or a loop.
+// that broadcasting added or stretched. Every product goes through the GEMM kernels with the
+// transposes as flags (gemm_2d for 2-d operands, transpose views + matmul otherwise), never a
+// loop.
 template <class T>
 std::vector<Tensor<T>> matmul_backward(const Tensor<T>& g, const Tensor<T>& a, const Tensor<T>& b,
                                        const Shape& shape_a, const Shape& shape_b, bool need_a,
                                        bool need_b) {
+  if (shape_a.size() == 2 && shape_b.size() == 2) {
+    return {need_a ? gemm_2d(g, false, b, true) : Tensor<T>(),
+            need_b ? gemm_2d(a, true, g, false) : Tensor<T>()};
+  }
   const bool a_vec = shape_a.size() == 1, b_vec = shape_b.size() == 1;
   Tensor<T> gp = g;  // g with the dims that 1-d promotion removed put back: [batch..., m, n]
   if (b_vec) gp = gp.unsqueeze(-1);

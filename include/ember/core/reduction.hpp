@@ -330,7 +330,9 @@ Tensor<T> Tensor<T>::sum(const std::vector<int64_t>& dims, bool keepdim) const {
         autograd::record(out, "SumBackward", {*this},
                          [ks = autograd::detail::keepdim_shape(shape_, dims, "sum"),
                           in = shape_](const Tensor<T>& g) {
-                           return std::vector<Tensor<T>>{autograd::detail::unreduce(g, ks).expand(in)};
+                           // A 0-d g (the whole tensor summed) expands as it is.
+                           return std::vector<Tensor<T>>{
+                               (g.dim() == 0 ? g : autograd::detail::unreduce(g, ks)).expand(in)};
                          });
       });
 }
@@ -364,11 +366,11 @@ Tensor<T> Tensor<T>::prod(const std::vector<int64_t>& dims, bool keepdim) const 
       autograd::needs_grad(*this),
       [&] { return detail::reduce<T, detail::ProdOp<T>>(*this, dims, keepdim, "prod"); },
       [&](auto& out) {
-        autograd::record(out, "ProdBackward", {*this},
-                         [sx = autograd::save(*this, "prod"), dims](const Tensor<T>& g) {
-                           return std::vector<Tensor<T>>{
-                               autograd::detail::prod_backward(sx.get(), g, dims)};
-                         });
+        autograd::record(
+            out, "ProdBackward", {*this},
+            [sx = autograd::save(*this, "prod"), dims](const Tensor<T>& g) {
+              return std::vector<Tensor<T>>{autograd::detail::prod_backward(sx.get(), g, dims)};
+            });
       });
 }
 
@@ -379,32 +381,35 @@ namespace detail {
 template <class T>
 void record_extremum(Tensor<T>& out, const Tensor<T>& x, const std::vector<int64_t>& dims,
                      const char* name, const char* op) {
-  autograd::record(out, name, {x},
-                   [sx = autograd::save(x, op), so = autograd::save(out, op),
-                    ks = autograd::detail::keepdim_shape(x.shape(), dims, op),
-                    rdims = wrap_dims(dims, x.dim(), op)](const Tensor<T>& g) {
-                     const Tensor<T> mask = sx.get().eq(autograd::detail::unreduce(so.get(), ks));
-                     const Tensor<T> count = mask.sum(rdims, true);
-                     return std::vector<Tensor<T>>{
-                         autograd::detail::unreduce(g, ks).div(count).mul(mask)};
-                   });
+  autograd::record(
+      out, name, {x},
+      [sx = autograd::save(x, op), so = autograd::save(out, op),
+       ks = autograd::detail::keepdim_shape(x.shape(), dims, op),
+       rdims = wrap_dims(dims, x.dim(), op)](const Tensor<T>& g) {
+        const Tensor<T> mask = sx.get().eq(autograd::detail::unreduce(so.get(), ks));
+        const Tensor<T> count = mask.sum(rdims, true);
+        return std::vector<Tensor<T>>{autograd::detail::unreduce(g, ks).div(count).mul(mask)};
+      });
 }
 
 // max(dim)/min(dim) values: the gradient goes to the selected index only.
 template <class T>
 void record_select_extremum(ValuesIndices<T>& r, const Tensor<T>& x, int64_t dim,
-                            const char* name) {
+                            const char* node_name, const char* name) {
   const int64_t d = x.dim() == 0 ? 0 : wrap_dim(dim, x.dim(), name);
   const Shape ks = autograd::detail::keepdim_shape(
       x.shape(), x.dim() == 0 ? std::vector<int64_t>{} : std::vector<int64_t>{d}, name);
-  autograd::record(r.values, std::string(name) + "Backward", {x},
-                   [idx = r.indices.reshape(ks), ks, in = x.shape(), d](const Tensor<T>& g) {
-                     const Tensor<T> gk = autograd::detail::unreduce(g, ks);
-                     if (in.empty()) return std::vector<Tensor<T>>{gk};
-                     Tensor<T> gx = zeros<T>(in);
-                     gx.scatter_(d, idx, gk);
-                     return std::vector<Tensor<T>>{gx};
-                   });
+  // The indices are saved like a tensor (version-checked): changing them in place would move
+  // the gradient silently.
+  autograd::record(
+      r.values, node_name, {x},
+      [idx = autograd::save(r.indices, name), ks, in = x.shape(), d](const Tensor<T>& g) {
+        const Tensor<T> gk = autograd::detail::unreduce(g, ks);
+        if (in.empty()) return std::vector<Tensor<T>>{gk};
+        Tensor<T> gx = zeros<T>(in);
+        gx.scatter_(d, idx.get().reshape(ks), gk);
+        return std::vector<Tensor<T>>{gx};
+      });
 }
 
 }  // namespace detail
@@ -433,7 +438,8 @@ ValuesIndices<T> Tensor<T>::max(int64_t dim, bool keepdim) const {
     NoGradGuard no_grad;
     r = detail::arg_reduce<T, true>(*this, dim, keepdim, "max");
   }
-  if constexpr (std::is_floating_point_v<T>) detail::record_select_extremum(r, *this, dim, "Max");
+  if constexpr (std::is_floating_point_v<T>)
+    detail::record_select_extremum(r, *this, dim, "MaxBackward", "max");
   return r;
 }
 template <class T>
@@ -444,7 +450,8 @@ ValuesIndices<T> Tensor<T>::min(int64_t dim, bool keepdim) const {
     NoGradGuard no_grad;
     r = detail::arg_reduce<T, false>(*this, dim, keepdim, "min");
   }
-  if constexpr (std::is_floating_point_v<T>) detail::record_select_extremum(r, *this, dim, "Min");
+  if constexpr (std::is_floating_point_v<T>)
+    detail::record_select_extremum(r, *this, dim, "MinBackward", "min");
   return r;
 }
 template <class T>
@@ -491,9 +498,8 @@ Tensor<T> Tensor<T>::var(const std::vector<int64_t>& dims, bool unbiased, bool k
                           denom](const Tensor<T>& g) {
                            const Tensor<T>& x = sx.get();
                            const Tensor<T> centered = x.sub(x.mean(dims, true));
-                           return std::vector<Tensor<T>>{autograd::detail::unreduce(g, ks)
-                                                             .mul(T(2) / denom)
-                                                             .mul(centered)};
+                           return std::vector<Tensor<T>>{
+                               autograd::detail::unreduce(g, ks).mul(T(2) / denom).mul(centered)};
                          });
       });
 }
@@ -546,14 +552,13 @@ Tensor<T> Tensor<T>::logsumexp(const std::vector<int64_t>& dims, bool keepdim) c
       },
       [&](auto& out) {
         // d logsumexp / dx = exp(x - logsumexp) (the softmax over the reduced dims).
-        autograd::record(out, "LogsumexpBackward", {*this},
-                         [sx = autograd::save(*this, "logsumexp"),
-                          so = autograd::save(out, "logsumexp"), ks](const Tensor<T>& g) {
-                           const Tensor<T> soft =
-                               sx.get().sub(autograd::detail::unreduce(so.get(), ks)).exp();
-                           return std::vector<Tensor<T>>{
-                               autograd::detail::unreduce(g, ks).mul(soft)};
-                         });
+        autograd::record(
+            out, "LogsumexpBackward", {*this},
+            [sx = autograd::save(*this, "logsumexp"), so = autograd::save(out, "logsumexp"),
+             ks](const Tensor<T>& g) {
+              const Tensor<T> soft = sx.get().sub(autograd::detail::unreduce(so.get(), ks)).exp();
+              return std::vector<Tensor<T>>{autograd::detail::unreduce(g, ks).mul(soft)};
+            });
       });
 }
 
@@ -574,29 +579,30 @@ Tensor<T> Tensor<T>::norm(double p, const std::vector<int64_t>& dims, bool keepd
         return detail::reduce<T, detail::MaxAbsOp<T>>(*this, dims, keepdim, "norm");
       },
       [&](auto& out) {
-        autograd::record(
-            out, "NormBackward", {*this},
-            [sx = autograd::save(*this, "norm"),
-             so = p == 1 ? autograd::SavedTensor<T>() : autograd::save(out, "norm"), p,
-             ks = autograd::detail::keepdim_shape(shape_, dims, "norm"),
-             rdims = detail::wrap_dims(dims, dim(), "norm")](const Tensor<T>& g) {
-              const Tensor<T>& x = sx.get();
-              const Tensor<T> gk = autograd::detail::unreduce(g, ks);
-              // sign(x), with sign(0) = 0 (PyTorch's subgradient at the kink of |x|).
-              const Tensor<T> sign = x.gt(T(0)).sub(x.lt(T(0)));
-              if (p == 1) return std::vector<Tensor<T>>{gk.mul(sign)};
-              const Tensor<T> nk = autograd::detail::unreduce(so.get(), ks);
-              if (p == 2) {
-                // x / ||x||, taken as 0 at the zero vector (PyTorch's subgradient), not 0/0.
-                const Tensor<T> scale = where(nk.eq(T(0)), T(0), gk.div(nk));
-                return std::vector<Tensor<T>>{scale.mul(x)};
-              }
-              // inf: sign(x) at the elements whose |x| is the max, split evenly among ties.
-              // |x| == norm, written without abs() to keep this rule's instantiations small.
-              const Tensor<T> mask = x.eq(nk).logical_or(x.eq(nk.neg()));
-              const Tensor<T> count = mask.sum(rdims, true);
-              return std::vector<Tensor<T>>{gk.div(count).mul(mask).mul(sign)};
-            });
+        autograd::record(out, "NormBackward", {*this},
+                         [sx = autograd::save(*this, "norm"),
+                          so = p == 1 ? autograd::SavedTensor<T>() : autograd::save(out, "norm"), p,
+                          ks = autograd::detail::keepdim_shape(shape_, dims, "norm"),
+                          rdims = detail::wrap_dims(dims, dim(), "norm")](const Tensor<T>& g) {
+                           const Tensor<T>& x = sx.get();
+                           const Tensor<T> gk = autograd::detail::unreduce(g, ks);
+                           // sign(x), with sign(0) = 0 (PyTorch's subgradient at the kink of |x|).
+                           const Tensor<T> sign = x.gt(T(0)).sub(x.lt(T(0)));
+                           if (p == 1) return std::vector<Tensor<T>>{gk.mul(sign)};
+                           const Tensor<T> nk = autograd::detail::unreduce(so.get(), ks);
+                           if (p == 2) {
+                             // x / ||x||, taken as 0 at the zero vector (PyTorch's subgradient),
+                             // not 0/0.
+                             const Tensor<T> scale = where(nk.eq(T(0)), T(0), gk.div(nk));
+                             return std::vector<Tensor<T>>{scale.mul(x)};
+                           }
+                           // inf: sign(x) at the elements whose |x| is the max, split evenly among
+                           // ties. |x| == norm, written without abs() to keep this rule's
+                           // instantiations small.
+                           const Tensor<T> mask = x.eq(nk).logical_or(x.eq(nk.neg()));
+                           const Tensor<T> count = mask.sum(rdims, true);
+                           return std::vector<Tensor<T>>{gk.div(count).mul(mask).mul(sign)};
+                         });
       });
 }
 
