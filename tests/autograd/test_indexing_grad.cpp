@@ -60,13 +60,19 @@ TEST_CASE("cat and stack: gradcheck over dims, shapes and strided inputs") {
   const Tensor<double> a = leaf({2, 3}, 1), b = leaf({4, 3}, 2), c = leaf({3, 2}, 3);
   check_grad([](const Inputs& in) { return ember::cat(in, 0); }, {a, b});
   check_grad([](const Inputs& in) { return ember::cat<double>({in[0], in[1].t()}, -1); }, {a, c});
-  check_grad([](const Inputs& in) { return ember::cat<double>({in[0], in[0].slice(1, 0, 3, 2)}, 1); },
-             {a});
+  check_grad(
+      [](const Inputs& in) {
+        return ember::cat<double>({in[0], in[0].slice(1, 0, 3, 2)}, 1);
+      },
+      {a});
   // Only some inputs need a gradient.
   check_grad([&](const Inputs& in) { return ember::cat<double>({b.detach(), in[0]}, 0); }, {a});
   check_grad([](const Inputs& in) { return ember::stack(in, 0); }, {a, leaf({2, 3}, 4)});
-  check_grad([](const Inputs& in) { return ember::stack<double>({in[0], in[1].t()}, -1); },
-             {a, leaf({3, 2}, 5)});
+  check_grad(
+      [](const Inputs& in) {
+        return ember::stack<double>({in[0], in[1].t()}, -1);
+      },
+      {a, leaf({3, 2}, 5)});
   check_grad([](const Inputs& in) { return ember::stack<double>({in[0]}, 1); }, {leaf({1, 3}, 6)});
 }
 
@@ -174,14 +180,25 @@ TEST_CASE("scatter_add: self gets g, src gets g.gather; repeated indices are fin
 
 TEST_CASE("index_select: negative and repeated indices accumulate") {
   const Tensor<double> a = leaf({4, 3}, 17);
-  check_grad([](const Inputs& in) { return in[0].index_select(0, ember::tensor<int64_t>({0, -1, 0, 3})); },
-             {a});
-  check_grad([](const Inputs& in) { return in[0].index_select(-1, ember::tensor<int64_t>({2, 2})); },
-             {a});
-  check_grad([](const Inputs& in) { return in[0].t().index_select(1, ember::tensor<int64_t>({1, 3})); },
-             {a});
   check_grad(
-      [](const Inputs& in) { return ember::index_select(in[0], 1, ember::scalar_tensor<int64_t>(2)); },
+      [](const Inputs& in) {
+        return in[0].index_select(0, ember::tensor<int64_t>({0, -1, 0, 3}));
+      },
+      {a});
+  check_grad(
+      [](const Inputs& in) {
+        return in[0].index_select(-1, ember::tensor<int64_t>({2, 2}));
+      },
+      {a});
+  check_grad(
+      [](const Inputs& in) {
+        return in[0].t().index_select(1, ember::tensor<int64_t>({1, 3}));
+      },
+      {a});
+  check_grad(
+      [](const Inputs& in) {
+        return ember::index_select(in[0], 1, ember::scalar_tensor<int64_t>(2));
+      },
       {leaf({2, 3, 2}, 18)});
 
   Tensor<double> x = iota_leaf({3, 2});
@@ -192,7 +209,8 @@ TEST_CASE("index_select: negative and repeated indices accumulate") {
   CHECK(values(x.grad()) == std::vector<double>{5, 6, 0, 0, 4, 6});
 }
 
-TEST_CASE("masked_fill: zero gradient where filled; the mask broadcasts and is not differentiable") {
+TEST_CASE(
+    "masked_fill: zero gradient where filled; the mask broadcasts and is not differentiable") {
   const Tensor<double> a = leaf({3, 4}, 19);
   const Tensor<double> mrow = ember::tensor<double>({{1, 0, 0, 1}});
   const Index mfull = ember::tensor<int64_t>({{1, 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 1}});
@@ -215,12 +233,16 @@ TEST_CASE("masked_fill: zero gradient where filled; the mask broadcasts and is n
   CHECK(values(z.grad()) == std::vector<double>{0, 1});
 }
 
-TEST_CASE("where: the gradient goes to a where cond holds, to b elsewhere, summed over broadcasts") {
+TEST_CASE(
+    "where: the gradient goes to a where cond holds, to b elsewhere, summed over broadcasts") {
   const Index cond = ember::tensor<int64_t>({{1, 0, 1}, {0, 0, 1}});
   const Tensor<double> a = leaf({2, 3}, 20), b = leaf({3}, 21);
   check_grad([&](const Inputs& in) { return where_g(cond, in[0], in[1]); }, {a, b});
-  check_grad([&](const Inputs& in) { return where_g(cond.slice(0, 0, 1), in[0].t().t(), in[1].unsqueeze(0)); },
-             {a, b});
+  check_grad(
+      [&](const Inputs& in) {
+        return where_g(cond.slice(0, 0, 1), in[0].t().t(), in[1].unsqueeze(0));
+      },
+      {a, b});
   check_grad([&](const Inputs& in) { return where_g(cond, in[0], in[1]); },
              {leaf({2, 1}, 22), leaf({}, 23)});
   const Tensor<double> fcond = ember::tensor<double>({{0.0}, {2.0}});
@@ -291,9 +313,10 @@ TEST_CASE("graph-free paths: no requires_grad, NoGradGuard, and in-place ops") {
   CHECK(x(0, 0) == 7.0);
   CHECK(x(1, 0) == 3.0);  // 2 scattered, then 1 added
   CHECK(x(1, 2) == 3.0);
-  CHECK_THROWS_WITH_AS(x.scatter_(0, idx, src),
-                       doctest::Contains("scatter_: cannot modify in place a tensor that requires grad"),
-                       ember::runtime_error);
+  CHECK_THROWS_WITH_AS(
+      x.scatter_(0, idx, src),
+      doctest::Contains("scatter_: cannot modify in place a tensor that requires grad"),
+      ember::runtime_error);
   CHECK_THROWS_AS(x.scatter_add_(0, idx, src), ember::runtime_error);
   CHECK_THROWS_AS(x.masked_fill_(idx, 0.0), ember::runtime_error);
   const Tensor<double> plain = ember::ones<double>({2, 2});
