@@ -12,22 +12,12 @@
 #include "ember/core/tensor.hpp"
 #include "ember/functional/linear.hpp"
 #include "ember/nn/init.hpp"
+#include "ember/nn/detail/repr.hpp"
 #include "ember/nn/module.hpp"
 #include "ember/nn/options.hpp"
 
 namespace ember::nn {
 
-namespace detail {
-inline const char* py_bool(bool b) {
-  return b ? "True" : "False";
-}
-// A shape as Python prints a tuple: (2, 5) or (3,).
-inline std::string py_tuple(const std::vector<int64_t>& v) {
-  std::string s = "(";
-  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
-  return s + (v.size() == 1 ? ",)" : ")");
-}
-}  // namespace detail
 
 struct LinearOptions {
   LinearOptions(int64_t in_features, int64_t out_features)

@@ -284,10 +284,10 @@ class Module {
         continue;
       }
       if (src->index() != dst.index()) {
-        mismatched.push_back(detail::concat(key, ": checkpoint dtype ", dtype_of(*src),
+        mismatched.push_back(ember::detail::concat(key, ": checkpoint dtype ", dtype_of(*src),
                                             ", model dtype ", dtype_of(dst)));
       } else if (state_shape<T>(*src) != state_shape<T>(dst)) {
-        mismatched.push_back(detail::concat(key, ": checkpoint shape ", state_shape<T>(*src),
+        mismatched.push_back(ember::detail::concat(key, ": checkpoint shape ", state_shape<T>(*src),
                                             ", model shape ", state_shape<T>(dst)));
       }
     }
