@@ -94,7 +94,8 @@ TEST_CASE("linear, dropout and embedding") {
         },
         {leaf({4, 5}, 13)});
   const Tensor<int64_t> idx = ember::tensor<int64_t>({{1, 3, 1}, {0, 2, 3}});
-  check("embedding", [&](const Inputs& in) { return F::embedding(idx, in[0]); }, {leaf({4, 2}, 14)});
+  check("embedding", [&](const Inputs& in) { return F::embedding(idx, in[0]); },
+        {leaf({4, 2}, 14)});
   // padding_idx deliberately breaks agreement with finite differences on its own row (tested
   // below); the other rows must keep their exact gradient.
   const Tensor<int64_t> idx_no_pad = ember::tensor<int64_t>({{1, 3, 1}, {2, 2, 3}});
@@ -136,24 +137,32 @@ TEST_CASE("normalisations: input, weight and bias") {
         [](const Inputs& in) { return F::layer_norm(in[0], {3}, in[1], in[2]); },
         {leaf({4, 3}, 21), leaf({3}, 22), leaf({3}, 23)});
   check("layer_norm over two dims, no affine",
-        [](const Inputs& in) { return F::layer_norm(in[0], {2, 3}); }, {leaf({2, 2, 3}, 24)});
-  check("group_norm",
-        [](const Inputs& in) { return F::group_norm(in[0], 2, in[1], in[2]); },
+        [](const Inputs& in) {
+          return F::layer_norm(in[0], {2, 3});
+        },
+        {leaf({2, 2, 3}, 24)});
+  check("group_norm", [](const Inputs& in) { return F::group_norm(in[0], 2, in[1], in[2]); },
         {leaf({2, 4, 3}, 25), leaf({4}, 26), leaf({4}, 27)});
 }
 
 TEST_CASE("bad arguments are named") {
   const Tensor<double> x = ember::zeros<double>({2, 3});
-  CHECK_THROWS_WITH_AS(F::dropout(x, 1.5), "dropout: dropout probability has to be between 0 and 1, but got p = 1.5",
+  CHECK_THROWS_WITH_AS(F::dropout(x, 1.5),
+                       "dropout: dropout probability has to be between 0 and 1, but got p = 1.5",
                        ember::value_error);
-  CHECK_THROWS_WITH_AS(F::gelu(x, "fast"), "gelu: approximate must be \"none\" or \"tanh\", got \"fast\"",
+  CHECK_THROWS_WITH_AS(F::gelu(x, "fast"),
+                       "gelu: approximate must be \"none\" or \"tanh\", got \"fast\"",
                        ember::value_error);
-  CHECK_THROWS_WITH_AS(F::layer_norm(x, {4}), "layer_norm: expected input of shape [*, 4], got [2, 3]",
+  CHECK_THROWS_WITH_AS(F::layer_norm(x, {4}),
+                       "layer_norm: expected input of shape [*, 4], got [2, 3]",
                        ember::shape_error);
-  CHECK_THROWS_WITH_AS(F::group_norm(x, 2), "group_norm: expected the number of channels 3 to be divisible by num_groups 2",
-                       ember::value_error);
-  CHECK_THROWS_WITH_AS(F::batch_norm(ember::zeros<double>({1, 3}), Tensor<double>(), Tensor<double>(),
-                                     Tensor<double>(), Tensor<double>(), true),
-                       "batch_norm: expected more than 1 value per channel when training, got input of shape [1, 3]",
-                       ember::value_error);
+  CHECK_THROWS_WITH_AS(
+      F::group_norm(x, 2),
+      "group_norm: expected the number of channels 3 to be divisible by num_groups 2",
+      ember::value_error);
+  CHECK_THROWS_WITH_AS(
+      F::batch_norm(ember::zeros<double>({1, 3}), Tensor<double>(), Tensor<double>(),
+                    Tensor<double>(), Tensor<double>(), true),
+      "batch_norm: expected more than 1 value per channel when training, got input of shape [1, 3]",
+      ember::value_error);
 }

@@ -48,7 +48,9 @@ Tensor<T> load(const SafetensorsFile& f, const std::string& key) {
   return t;
 }
 
-bool starts_with(const std::string& s, const std::string& p) { return s.compare(0, p.size(), p) == 0; }
+bool starts_with(const std::string& s, const std::string& p) {
+  return s.compare(0, p.size(), p) == 0;
+}
 
 template <class T>
 void expect_close(const std::string& what, const Tensor<T>& got, const Tensor<double>& want) {
@@ -132,15 +134,21 @@ std::vector<Case<T>> layer_cases() {
   using BN = nn::BatchNormOptions;
   return {
       {"linear", [] { return std::make_shared<nn::Linear<T>>(5, 3); }},
-      {"linear_nobias_3d", [] { return std::make_shared<nn::Linear<T>>(nn::LinearOptions(4, 2).bias(false)); }},
+      {"linear_nobias_3d",
+       [] { return std::make_shared<nn::Linear<T>>(nn::LinearOptions(4, 2).bias(false)); }},
       {"linear_1d", [] { return std::make_shared<nn::Linear<T>>(3, 2); }},
       {"identity", [] { return std::make_shared<nn::Identity<T>>(); }},
       {"flatten", [] { return std::make_shared<nn::Flatten<T>>(); }},
       {"flatten_0_1", [] { return std::make_shared<nn::Flatten<T>>(0, 1); }},
-      {"unflatten", [] { return std::make_shared<nn::Unflatten<T>>(1, std::vector<int64_t>{2, 3}); }},
+      {"unflatten",
+       [] {
+         return std::make_shared<nn::Unflatten<T>>(1, std::vector<int64_t>{2, 3});
+       }},
       {"embedding", [] { return std::make_shared<nn::Embedding<T>>(10, 3); }},
       {"embedding_pad",
-       [] { return std::make_shared<nn::Embedding<T>>(nn::EmbeddingOptions(10, 3).padding_idx(2)); }},
+       [] {
+         return std::make_shared<nn::Embedding<T>>(nn::EmbeddingOptions(10, 3).padding_idx(2));
+       }},
       {"dropout_eval", [] { return std::make_shared<nn::Dropout<T>>(0.3); }, false},
       {"bn1d_train", [] { return std::make_shared<nn::BatchNorm1d<T>>(3); }},
       {"bn1d_train_3d", [] { return std::make_shared<nn::BatchNorm1d<T>>(3); }},
@@ -149,16 +157,20 @@ std::vector<Case<T>> layer_cases() {
       {"bn1d_eval", [] { return std::make_shared<nn::BatchNorm1d<T>>(3); }, false},
       {"bn1d_no_affine", [] { return std::make_shared<nn::BatchNorm1d<T>>(BN(3).affine(false)); }},
       {"bn1d_no_stats_eval",
-       [] { return std::make_shared<nn::BatchNorm1d<T>>(BN(3).track_running_stats(false)); }, false},
+       [] { return std::make_shared<nn::BatchNorm1d<T>>(BN(3).track_running_stats(false)); },
+       false},
       {"bn2d_train",
        [] { return std::make_shared<nn::BatchNorm2d<T>>(BN(2).momentum(0.3).eps(1e-3)); }},
       {"bn2d_eval", [] { return std::make_shared<nn::BatchNorm2d<T>>(2); }, false},
       {"layernorm", [] { return std::make_shared<nn::LayerNorm<T>>(std::vector<int64_t>{5}); }},
       {"layernorm_2d",
-       [] { return std::make_shared<nn::LayerNorm<T>>(nn::LayerNormOptions({3, 4}).eps(1e-3)); }},
+       [] {
+         return std::make_shared<nn::LayerNorm<T>>(nn::LayerNormOptions({3, 4}).eps(1e-3));
+       }},
       {"layernorm_no_affine",
        [] {
-         return std::make_shared<nn::LayerNorm<T>>(nn::LayerNormOptions({4}).elementwise_affine(false));
+         return std::make_shared<nn::LayerNorm<T>>(
+             nn::LayerNormOptions({4}).elementwise_affine(false));
        }},
       {"groupnorm", [] { return std::make_shared<nn::GroupNorm<T>>(2, 4); }},
       {"groupnorm_4d_no_affine",
@@ -212,9 +224,11 @@ struct Net : nn::Module<float> {
         "features", std::make_shared<nn::Sequential<>>(
                         nn::Linear(8, 16), nn::BatchNorm1d(16), nn::ReLU(), nn::Dropout(0.25),
                         nn::Linear(nn::LinearOptions(16, 8).bias(false)), nn::GELU("tanh")));
-    emb = register_module("emb", std::make_shared<nn::Embedding<>>(nn::EmbeddingOptions(10, 8).padding_idx(0)));
+    emb = register_module(
+        "emb", std::make_shared<nn::Embedding<>>(nn::EmbeddingOptions(10, 8).padding_idx(0)));
     norm = register_module("norm", std::make_shared<nn::LayerNorm<>>(std::vector<int64_t>{8}));
-    heads = register_module("heads", std::make_shared<nn::ModuleList<>>(nn::Linear(8, 2), nn::Linear(8, 3)));
+    heads = register_module("heads",
+                            std::make_shared<nn::ModuleList<>>(nn::Linear(8, 2), nn::Linear(8, 3)));
     auto blocks = std::make_shared<nn::ModuleDict<>>();
     blocks->insert("gn", nn::GroupNorm(2, 8));
     blocks->insert("bn", nn::BatchNorm2d(nn::BatchNormOptions(4).momentum(std::nullopt)));

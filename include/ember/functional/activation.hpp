@@ -145,8 +145,7 @@ Tensor<T> hardtanh(const Tensor<T>& x, double min_val = -1.0, double max_val = 1
                     " must not be greater than max_val ", max_val);
   const T lo = static_cast<T>(min_val), hi = static_cast<T>(max_val);
   return detail::pointwise(
-      x, "hardtanh", "HardtanhBackward",
-      [lo, hi](T v) { return v < lo ? lo : (v > hi ? hi : v); },
+      x, "hardtanh", "HardtanhBackward", [lo, hi](T v) { return v < lo ? lo : (v > hi ? hi : v); },
       [lo, hi](T v) { return v > lo && v < hi ? T(1) : T(0); });
 }
 
@@ -221,8 +220,7 @@ Tensor<T> softmax_impl(const Tensor<T>& x, int64_t dim, bool log) {
                              return (d == last ? t : t.transpose(d, last)).contiguous();
                            };
                            Tensor<T> gx = softmax_backward_rows(rows(y), rows(g), log);
-                           return std::vector<Tensor<T>>{d == last ? gx
-                                                                   : gx.transpose(d, last)};
+                           return std::vector<Tensor<T>>{d == last ? gx : gx.transpose(d, last)};
                          });
       });
 }

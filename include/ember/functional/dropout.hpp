@@ -9,8 +9,10 @@ namespace ember::F {
 
 namespace detail {
 inline void check_dropout_p(double p, const char* op) {
-  EMBER_CHECK_VALUE(p >= 0.0 && p <= 1.0, op, ": dropout probability has to be between 0 and 1, "
-                    "but got p = ", p);
+  EMBER_CHECK_VALUE(p >= 0.0 && p <= 1.0, op,
+                    ": dropout probability has to be between 0 and 1, "
+                    "but got p = ",
+                    p);
 }
 }  // namespace detail
 

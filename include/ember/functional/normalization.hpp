@@ -39,15 +39,14 @@ Normalized<T> normalize(const Tensor<T>& x, const std::vector<int64_t>& dims, do
   r.xhat = autograd::differentiable<T>(
       autograd::needs_grad(x), [&] { return xd.sub(r.mean).mul(invstd); },
       [&](Tensor<T>& out) {
-        autograd::record(out, "NormalizeBackward", {x},
-                         [sxhat = autograd::save(out, "normalize"), invstd,
-                          dims](const Tensor<T>& g) {
-                           const Tensor<T>& xhat = sxhat.get();
-                           const Tensor<T> gx = g.sub(g.mean(dims, true))
-                                                    .sub(xhat.mul(g.mul(xhat).mean(dims, true)))
-                                                    .mul(invstd);
-                           return std::vector<Tensor<T>>{gx};
-                         });
+        autograd::record(
+            out, "NormalizeBackward", {x},
+            [sxhat = autograd::save(out, "normalize"), invstd, dims](const Tensor<T>& g) {
+              const Tensor<T>& xhat = sxhat.get();
+              const Tensor<T> gx =
+                  g.sub(g.mean(dims, true)).sub(xhat.mul(g.mul(xhat).mean(dims, true))).mul(invstd);
+              return std::vector<Tensor<T>>{gx};
+            });
       });
   return r;
 }
@@ -111,8 +110,10 @@ Tensor<T> batch_norm(const Tensor<T>& x, const Tensor<T>& running_mean,
   std::vector<int64_t> dims{0};
   for (int64_t d = 2; d < x.dim(); ++d) dims.push_back(d);
   const int64_t n = c > 0 ? x.numel() / c : 0;
-  EMBER_CHECK_VALUE(n > 1, "batch_norm: expected more than 1 value per channel when training, "
-                    "got input of shape ", x.shape());
+  EMBER_CHECK_VALUE(n > 1,
+                    "batch_norm: expected more than 1 value per channel when training, "
+                    "got input of shape ",
+                    x.shape());
   const detail::Normalized<T> nr = detail::normalize(x, dims, eps);
   if (running_mean.defined() && running_var.defined()) {
     NoGradGuard no_grad;
@@ -158,8 +159,10 @@ Tensor<T> group_norm(const Tensor<T>& x, int64_t num_groups, const Tensor<T>& we
   EMBER_CHECK_SHAPE(x.dim() >= 2, "group_norm: expected an input of shape [N, C, *], got ",
                     x.shape());
   const int64_t c = x.size(1);
-  EMBER_CHECK_VALUE(num_groups > 0 && c % num_groups == 0, "group_norm: expected the number of "
-                    "channels ", c, " to be divisible by num_groups ", num_groups);
+  EMBER_CHECK_VALUE(num_groups > 0 && c % num_groups == 0,
+                    "group_norm: expected the number of "
+                    "channels ",
+                    c, " to be divisible by num_groups ", num_groups);
   detail::check_channel_param(weight, c, "group_norm", "weight");
   detail::check_channel_param(bias, c, "group_norm", "bias");
   const Tensor<T> xr = x.reshape({x.size(0), num_groups, -1});

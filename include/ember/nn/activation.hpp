@@ -12,12 +12,12 @@
 namespace ember::nn {
 
 // Activations without options.
-#define EMBER_DETAIL_SIMPLE_ACTIVATION(Name, fn)                                     \
-  template <class T = float>                                                         \
-  class Name : public UnaryModule<T> {                                               \
-   public:                                                                           \
-    Tensor<T> forward(const Tensor<T>& x) override { return F::fn(x); }              \
-    std::string name() const override { return #Name; }                              \
+#define EMBER_DETAIL_SIMPLE_ACTIVATION(Name, fn)                        \
+  template <class T = float>                                            \
+  class Name : public UnaryModule<T> {                                  \
+   public:                                                              \
+    Tensor<T> forward(const Tensor<T>& x) override { return F::fn(x); } \
+    std::string name() const override { return #Name; }                 \
   };
 EMBER_DETAIL_SIMPLE_ACTIVATION(ReLU, relu)
 EMBER_DETAIL_SIMPLE_ACTIVATION(SiLU, silu)

@@ -20,7 +20,9 @@ class Dropout : public UnaryModule<T> {
     return F::dropout(x, p_, this->is_training(), gen_);
   }
   std::string name() const override { return "Dropout"; }
-  std::string extra_repr() const override { return "p=" + detail::py_float(p_) + ", inplace=False"; }
+  std::string extra_repr() const override {
+    return "p=" + detail::py_float(p_) + ", inplace=False";
+  }
   double p() const noexcept { return p_; }
 
  private:

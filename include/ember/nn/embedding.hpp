@@ -26,9 +26,10 @@ class Embedding : public Module<T> {
  public:
   explicit Embedding(EmbeddingOptions options, Generator* gen = nullptr) : options_(options) {
     const int64_t n = options.num_embeddings();
-    EMBER_CHECK_VALUE(n > 0 && options.embedding_dim() >= 0, "Embedding: num_embeddings must be "
-                      "positive and embedding_dim non-negative, got ", n, " and ",
-                      options.embedding_dim());
+    EMBER_CHECK_VALUE(n > 0 && options.embedding_dim() >= 0,
+                      "Embedding: num_embeddings must be "
+                      "positive and embedding_dim non-negative, got ",
+                      n, " and ", options.embedding_dim());
     if (auto p = options.padding_idx()) {
       EMBER_CHECK_INDEX(*p >= -n && *p < n, "Embedding: padding_idx ", *p,
                         " must be within num_embeddings (", n, ")");
@@ -55,8 +56,8 @@ class Embedding : public Module<T> {
 
   std::string name() const override { return "Embedding"; }
   std::string extra_repr() const override {
-    std::string s = std::to_string(options_.num_embeddings()) + ", " +
-                    std::to_string(options_.embedding_dim());
+    std::string s =
+        std::to_string(options_.num_embeddings()) + ", " + std::to_string(options_.embedding_dim());
     if (auto p = options_.padding_idx()) s += ", padding_idx=" + std::to_string(*p);
     return s;
   }

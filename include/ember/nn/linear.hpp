@@ -11,13 +11,12 @@
 
 #include "ember/core/tensor.hpp"
 #include "ember/functional/linear.hpp"
-#include "ember/nn/init.hpp"
 #include "ember/nn/detail/repr.hpp"
+#include "ember/nn/init.hpp"
 #include "ember/nn/module.hpp"
 #include "ember/nn/options.hpp"
 
 namespace ember::nn {
-
 
 struct LinearOptions {
   LinearOptions(int64_t in_features, int64_t out_features)

@@ -285,10 +285,10 @@ class Module {
       }
       if (src->index() != dst.index()) {
         mismatched.push_back(ember::detail::concat(key, ": checkpoint dtype ", dtype_of(*src),
-                                            ", model dtype ", dtype_of(dst)));
+                                                   ", model dtype ", dtype_of(dst)));
       } else if (state_shape<T>(*src) != state_shape<T>(dst)) {
         mismatched.push_back(ember::detail::concat(key, ": checkpoint shape ", state_shape<T>(*src),
-                                            ", model shape ", state_shape<T>(dst)));
+                                                   ", model shape ", state_shape<T>(dst)));
       }
     }
     for (const auto& [key, v] : dict) {

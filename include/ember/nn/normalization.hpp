@@ -106,10 +106,11 @@ template <class T = float>
 class BatchNorm1d : public detail::BatchNormBase<T> {
  public:
   explicit BatchNorm1d(const BatchNormOptions& options)
-      : detail::BatchNormBase<T>(options, "BatchNorm1d",
-                                 detail::bn_shape(options.num_features(), ("] or [N, " +
-                                                       std::to_string(options.num_features()) +
-                                                       ", L").c_str())) {}
+      : detail::BatchNormBase<T>(
+            options, "BatchNorm1d",
+            detail::bn_shape(
+                options.num_features(),
+                ("] or [N, " + std::to_string(options.num_features()) + ", L").c_str())) {}
 
  protected:
   bool rank_ok(int64_t rank) const override { return rank == 2 || rank == 3; }
@@ -163,7 +164,8 @@ class LayerNorm : public UnaryModule<T> {
   }
   std::string name() const override { return "LayerNorm"; }
   std::string extra_repr() const override {
-    return detail::py_tuple(options_.normalized_shape()) + ", eps=" + detail::py_float(options_.eps()) +
+    return detail::py_tuple(options_.normalized_shape()) +
+           ", eps=" + detail::py_float(options_.eps()) +
            ", elementwise_affine=" + detail::py_bool(options_.elementwise_affine());
   }
   const LayerNormOptions& options() const noexcept { return options_; }
@@ -209,7 +211,8 @@ class GroupNorm : public UnaryModule<T> {
   std::string name() const override { return "GroupNorm"; }
   std::string extra_repr() const override {
     return std::to_string(options_.num_groups()) + ", " + std::to_string(options_.num_channels()) +
-           ", eps=" + detail::py_float(options_.eps()) + ", affine=" + detail::py_bool(options_.affine());
+           ", eps=" + detail::py_float(options_.eps()) +
+           ", affine=" + detail::py_bool(options_.affine());
   }
   const GroupNormOptions& options() const noexcept { return options_; }
 

@@ -11,7 +11,9 @@
 
 namespace ember::nn::detail {
 
-inline const char* py_bool(bool b) { return b ? "True" : "False"; }
+inline const char* py_bool(bool b) {
+  return b ? "True" : "False";
+}
 
 // Python's repr of a float: the shortest text that reads back to the same double, with ".0"
 // added to whole numbers (1.0, 0.01, 1e-05).
