@@ -68,8 +68,11 @@ void expect_close(const std::string& what, const Tensor<T>& got, const Tensor<do
     if (!(excess <= 0) && (worst_i < 0 || excess > worst)) worst = excess, worst_i = i;
   }
   if (worst_i >= 0) {
-    FAIL_CHECK("element " << worst_i << ": got " << g.data()[worst_i] << ", PyTorch "
-                          << want.data()[worst_i]);
+    std::ostringstream os;
+    os.precision(17);
+    os << "element " << worst_i << ": got " << g.data()[worst_i] << ", PyTorch "
+       << want.data()[worst_i];
+    FAIL_CHECK(os.str());
   }
 }
 
