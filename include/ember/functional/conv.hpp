@@ -343,10 +343,13 @@ void check_conv_tensors(const std::string& who, const Tensor<T>& input, const Te
                     "-d weight, got shape ", weight.shape());
   const int64_t in_ch = transposed ? weight.size(0) : weight.size(1) * groups;
   const int64_t out_ch = transposed ? weight.size(1) * groups : weight.size(0);
-  EMBER_CHECK_VALUE((transposed ? weight.size(0) : weight.size(0)) % groups == 0, who,
+  EMBER_CHECK_VALUE(weight.size(0) % groups == 0, who,
                     ": groups (", groups, ") must divide the weight's first dim; weight shape ",
                     weight.shape());
-  EMBER_CHECK_SHAPE(input.dim() == static_cast<int64_t>(nd) + 2 && input.size(1) == in_ch, who,
+  // Batched [N, C, ...] or unbatched [C, ...].
+  const auto batched = static_cast<int64_t>(nd) + 2;
+  const bool dims_ok = input.dim() == batched || input.dim() == batched - 1;
+  EMBER_CHECK_SHAPE(dims_ok && input.size(input.dim() == batched ? 1 : 0) == in_ch, who,
                     ": expected input of shape ", expected_shape(in_ch, nd), ", got ",
                     input.shape());
   if (bias.defined()) {
@@ -429,11 +432,11 @@ template <class T>
 Tensor<T> conv2d(const Tensor<T>& input, const Tensor<T>& weight, const Tensor<T>& bias = {},
                  const Ints& stride = 1, const ConvPadding& padding = 0, const Ints& dilation = 1,
                  int64_t groups = 1, const std::string& who = "conv2d") {
+  detail::check_conv_tensors(who, input, weight, bias, 2, groups, false);
   if (detail::unbatched(input, 2)) {
     return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups, who)
         .squeeze(0);
   }
-  detail::check_conv_tensors(who, input, weight, bias, 2, groups, false);
   const std::vector<int64_t> kernel{weight.size(2), weight.size(3)};
   const detail::ConvParams p = detail::conv_params(who, 2, kernel, stride, padding, dilation);
   const std::vector<int64_t> out = detail::conv_out_size(who, p, {input.size(2), input.size(3)}, kernel);
@@ -445,11 +448,11 @@ template <class T>
 Tensor<T> conv1d(const Tensor<T>& input, const Tensor<T>& weight, const Tensor<T>& bias = {},
                  const Ints& stride = 1, const ConvPadding& padding = 0, const Ints& dilation = 1,
                  int64_t groups = 1, const std::string& who = "conv1d") {
+  detail::check_conv_tensors(who, input, weight, bias, 1, groups, false);
   if (detail::unbatched(input, 1)) {
     return conv1d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups, who)
         .squeeze(0);
   }
-  detail::check_conv_tensors(who, input, weight, bias, 1, groups, false);
   const std::vector<int64_t> kernel{weight.size(2)};
   detail::ConvParams p = detail::conv_params(who, 1, kernel, stride, padding, dilation);
   const std::vector<int64_t> out = detail::conv_out_size(who, p, {input.size(2)}, kernel);
@@ -471,12 +474,12 @@ Tensor<T> conv_transpose2d(const Tensor<T>& input, const Tensor<T>& weight,
                            const Ints& padding = 0, const Ints& output_padding = 0,
                            int64_t groups = 1, const Ints& dilation = 1,
                            const std::string& who = "conv_transpose2d") {
+  detail::check_conv_tensors(who, input, weight, bias, 2, groups, true);
   if (detail::unbatched(input, 2)) {
     return conv_transpose2d(input.unsqueeze(0), weight, bias, stride, padding, output_padding,
                             groups, dilation, who)
         .squeeze(0);
   }
-  detail::check_conv_tensors(who, input, weight, bias, 2, groups, true);
   detail::ConvParams p;
   p.stride = stride.expand(2, who, "stride");
   p.dilation = dilation.expand(2, who, "dilation");
