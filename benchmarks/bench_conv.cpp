@@ -40,9 +40,15 @@ void run(benchmark::State& s, const Layer& l) {
   ember::set_num_threads(1);
 }
 
-void BM_lenet_conv1(benchmark::State& s) { run(s, {{64, 1, 28, 28}, {6, 1, 5, 5}, 0, false}); }
-void BM_lenet_conv2(benchmark::State& s) { run(s, {{64, 6, 12, 12}, {16, 6, 5, 5}, 0, true}); }
-void BM_resnet_conv3x3(benchmark::State& s) { run(s, {{32, 64, 32, 32}, {64, 64, 3, 3}, 1, true}); }
+void BM_lenet_conv1(benchmark::State& s) {
+  run(s, {{64, 1, 28, 28}, {6, 1, 5, 5}, 0, false});
+}
+void BM_lenet_conv2(benchmark::State& s) {
+  run(s, {{64, 6, 12, 12}, {16, 6, 5, 5}, 0, true});
+}
+void BM_resnet_conv3x3(benchmark::State& s) {
+  run(s, {{32, 64, 32, 32}, {64, 64, 3, 3}, 1, true});
+}
 
 // The LeNet feature extractor end to end: conv 1->6 5x5, relu, max pool 2, conv 6->16 5x5, relu,
 // max pool 2; backward of the sum.
@@ -66,8 +72,28 @@ void BM_lenet_features(benchmark::State& s) {
 
 }  // namespace
 
-BENCHMARK(BM_lenet_conv1)->Arg(1)->Arg(2)->ArgName("threads")->Unit(benchmark::kMicrosecond)->UseRealTime();
-BENCHMARK(BM_lenet_conv2)->Arg(1)->Arg(2)->ArgName("threads")->Unit(benchmark::kMicrosecond)->UseRealTime();
-BENCHMARK(BM_resnet_conv3x3)->Arg(1)->Arg(2)->ArgName("threads")->Unit(benchmark::kMicrosecond)->UseRealTime();
-BENCHMARK(BM_lenet_features)->Arg(1)->Arg(2)->ArgName("threads")->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_lenet_conv1)
+    ->Arg(1)
+    ->Arg(2)
+    ->ArgName("threads")
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+BENCHMARK(BM_lenet_conv2)
+    ->Arg(1)
+    ->Arg(2)
+    ->ArgName("threads")
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+BENCHMARK(BM_resnet_conv3x3)
+    ->Arg(1)
+    ->Arg(2)
+    ->ArgName("threads")
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+BENCHMARK(BM_lenet_features)
+    ->Arg(1)
+    ->Arg(2)
+    ->ArgName("threads")
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
 BENCHMARK_MAIN();

@@ -32,7 +32,8 @@ ember::Tensor<T> load(const ember::io::SafetensorsFile& f, const std::string& ke
 
 // Tolerances: float rtol 1e-4 / atol 1e-5, double 1e-10 (the task's parity standard).
 template <class T>
-void expect_close(const ember::Tensor<T>& got, const ember::Tensor<T>& want, const std::string& what) {
+void expect_close(const ember::Tensor<T>& got, const ember::Tensor<T>& want,
+                  const std::string& what) {
   CAPTURE(what);
   REQUIRE(got.shape() == want.shape());
   const double rtol = std::is_same_v<T, float> ? 1e-4 : 1e-10;
@@ -52,9 +53,10 @@ void expect_close(const ember::Tensor<T>& got, const ember::Tensor<T>& want, con
 // Runs `fn` on the case's inputs (x, and w / b when stored) and checks y and every gradient of
 // sum(y * gy) against PyTorch's.
 template <class T>
-void check_case(const ember::io::SafetensorsFile& f, const std::string& name,
-                const std::function<ember::Tensor<T>(const ember::Tensor<T>&, const ember::Tensor<T>&,
-                                                     const ember::Tensor<T>&)>& fn) {
+void check_case(
+    const ember::io::SafetensorsFile& f, const std::string& name,
+    const std::function<ember::Tensor<T>(const ember::Tensor<T>&, const ember::Tensor<T>&,
+                                         const ember::Tensor<T>&)>& fn) {
   CAPTURE(name);
   REQUIRE(f.contains(name + "/x"));
   ember::Tensor<T> x = load<T>(f, name + "/x").requires_grad_();

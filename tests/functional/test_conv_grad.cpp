@@ -52,7 +52,14 @@ TEST_CASE("conv2d gradcheck over stride, padding, dilation, groups, bias") {
       {"same with dilation 2", {1, 2, 6, 6}, {2, 2, 3, 3}, 1, "same", 2, 1, false},
       {"groups 2", {2, 4, 5, 5}, {6, 2, 3, 3}, 1, 1, 1, 2, true},
       {"depthwise", {2, 3, 5, 5}, {3, 1, 3, 3}, 1, 1, 1, 3, true},
-      {"depthwise multiplier 2, stride 2, dilation 2", {2, 2, 7, 7}, {4, 1, 3, 3}, 2, 1, 2, 2, true},
+      {"depthwise multiplier 2, stride 2, dilation 2",
+       {2, 2, 7, 7},
+       {4, 1, 3, 3},
+       2,
+       1,
+       2,
+       2,
+       true},
       {"1x1 (plain GEMM path)", {2, 3, 4, 3}, {5, 3, 1, 1}, 1, 0, 1, 1, true},
       {"1x1 groups 3", {2, 6, 3, 3}, {3, 2, 1, 1}, 1, 0, 1, 3, true},
       {"1x1 stride 2", {2, 3, 5, 5}, {2, 3, 1, 1}, 2, 0, 1, 1, true},
@@ -61,12 +68,13 @@ TEST_CASE("conv2d gradcheck over stride, padding, dilation, groups, bias") {
   for (const Case& c : cases) {
     Inputs in{leaf(c.x, seed++), leaf(c.w, seed++)};
     if (c.bias) in.push_back(leaf({c.w[0]}, seed++));
-    check(c.name,
-          [&](const Inputs& v) {
-            return F::conv2d(v[0], v[1], c.bias ? v[2] : Tensor<double>(), c.stride, c.padding,
-                             c.dilation, c.groups);
-          },
-          in);
+    check(
+        c.name,
+        [&](const Inputs& v) {
+          return F::conv2d(v[0], v[1], c.bias ? v[2] : Tensor<double>(), c.stride, c.padding,
+                           c.dilation, c.groups);
+        },
+        in);
   }
 }
 
@@ -96,8 +104,7 @@ TEST_CASE("conv1d gradcheck") {
 }
 
 TEST_CASE("conv_transpose2d gradcheck") {
-  check("plain",
-        [](const Inputs& v) { return F::conv_transpose2d(v[0], v[1], v[2]); },
+  check("plain", [](const Inputs& v) { return F::conv_transpose2d(v[0], v[1], v[2]); },
         {leaf({2, 3, 3, 4}, 70), leaf({3, 2, 3, 3}, 71), leaf({2}, 72)});
   check("stride 2 padding 1 output_padding 1",
         [](const Inputs& v) { return F::conv_transpose2d(v[0], v[1], v[2], 2, 1, 1); },
@@ -106,7 +113,9 @@ TEST_CASE("conv_transpose2d gradcheck") {
         [](const Inputs& v) { return F::conv_transpose2d(v[0], v[1], {}, 1, 1, 0, 2, 2); },
         {leaf({1, 4, 3, 3}, 76), leaf({4, 3, 3, 2}, 77)});
   check("depthwise stride (2,1)",
-        [](const Inputs& v) { return F::conv_transpose2d(v[0], v[1], v[2], {2, 1}, 0, 0, 2); },
+        [](const Inputs& v) {
+          return F::conv_transpose2d(v[0], v[1], v[2], {2, 1}, 0, 0, 2);
+        },
         {leaf({2, 2, 3, 3}, 78), leaf({2, 1, 2, 3}, 79), leaf({2}, 80)});
   check("non-contiguous input",
         [](const Inputs& v) { return F::conv_transpose2d(v[0].transpose(2, 3), v[1], v[2], 2); },

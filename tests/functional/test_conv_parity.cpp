@@ -14,12 +14,13 @@ TEST_CASE_TEMPLATE("conv ops match PyTorch", T, float, double) {
   const std::vector<std::pair<std::string, Fn>> cases = {
       {"conv2d_plain", [](auto& x, auto& w, auto& b) { return F::conv2d(x, w, b); }},
       {"conv2d_stride2_pad1", [](auto& x, auto& w, auto& b) { return F::conv2d(x, w, b, 2, 1); }},
-      {"conv2d_same_even",
-       [](auto& x, auto& w, auto& b) { return F::conv2d(x, w, b, 1, "same"); }},
+      {"conv2d_same_even", [](auto& x, auto& w, auto& b) { return F::conv2d(x, w, b, 1, "same"); }},
       {"conv2d_dil2_groups2",
        [](auto& x, auto& w, auto& b) { return F::conv2d(x, w, b, 1, 2, 2, 2); }},
       {"conv2d_depthwise",
-       [](auto& x, auto& w, auto& b) { return F::conv2d(x, w, b, {2, 1}, 1, 1, 3); }},
+       [](auto& x, auto& w, auto& b) {
+         return F::conv2d(x, w, b, {2, 1}, 1, 1, 3);
+       }},
       {"conv2d_1x1", [](auto& x, auto& w, auto& b) { return F::conv2d(x, w, b); }},
       {"conv1d_stride2_pad1", [](auto& x, auto& w, auto& b) { return F::conv1d(x, w, b, 2, 1); }},
       {"conv1d_same_dil2_groups3",

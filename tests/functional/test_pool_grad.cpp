@@ -32,14 +32,16 @@ void check(const std::string& what, const std::function<Tensor<double>(const Inp
 // (1e-6) is far below their gaps, so the argmax does not flip during gradcheck.
 TEST_CASE("max_pool2d gradcheck") {
   check("2x2", [](const Inputs& v) { return F::max_pool2d(v[0], 2); }, {leaf({2, 2, 4, 4}, 1)});
-  check("3x3 stride 2 padding 1",
-        [](const Inputs& v) { return F::max_pool2d(v[0], 3, 2, 1); }, {leaf({2, 2, 5, 6}, 2)});
+  check("3x3 stride 2 padding 1", [](const Inputs& v) { return F::max_pool2d(v[0], 3, 2, 1); },
+        {leaf({2, 2, 5, 6}, 2)});
   check("dilation 2", [](const Inputs& v) { return F::max_pool2d(v[0], 2, 1, 0, 2); },
         {leaf({1, 2, 5, 5}, 3)});
   check("ceil_mode", [](const Inputs& v) { return F::max_pool2d(v[0], 2, 2, 0, 1, true); },
         {leaf({1, 2, 5, 5}, 4)});
   check("ceil_mode padding 1 kernel (3,2)",
-        [](const Inputs& v) { return F::max_pool2d(v[0], {3, 2}, {2, 2}, 1, 1, true); },
+        [](const Inputs& v) {
+          return F::max_pool2d(v[0], {3, 2}, {2, 2}, 1, 1, true);
+        },
         {leaf({1, 2, 6, 5}, 5)});
   check("overlapping windows, non-contiguous",
         [](const Inputs& v) { return F::max_pool2d(v[0].transpose(2, 3), 2, 1); },
@@ -65,10 +67,11 @@ TEST_CASE("avg_pool2d gradcheck") {
         [](const Inputs& v) { return F::avg_pool2d(v[0], 3, 2, 1, true, true); },
         {leaf({1, 2, 6, 6}, 23)});
   check("ceil_mode exclude pad",
-        [](const Inputs& v) { return F::avg_pool2d(v[0], {2, 3}, 2, 1, true, false); },
+        [](const Inputs& v) {
+          return F::avg_pool2d(v[0], {2, 3}, 2, 1, true, false);
+        },
         {leaf({1, 2, 5, 7}, 24)});
-  check("non-contiguous",
-        [](const Inputs& v) { return F::avg_pool2d(v[0].transpose(2, 3), 2, 1); },
+  check("non-contiguous", [](const Inputs& v) { return F::avg_pool2d(v[0].transpose(2, 3), 2, 1); },
         {leaf({1, 2, 4, 5}, 25)});
 }
 
@@ -77,12 +80,16 @@ TEST_CASE("avg_pool1d and adaptive_avg_pool2d gradcheck") {
         [](const Inputs& v) { return F::avg_pool1d(v[0], 3, 2, 1, true, false); },
         {leaf({2, 2, 8}, 30)});
   check("adaptive 7x5 -> 3x2",
-        [](const Inputs& v) { return F::adaptive_avg_pool2d(v[0], {3, 2}); },
+        [](const Inputs& v) {
+          return F::adaptive_avg_pool2d(v[0], {3, 2});
+        },
         {leaf({2, 2, 7, 5}, 31)});
   check("adaptive 4x4 -> 1", [](const Inputs& v) { return F::adaptive_avg_pool2d(v[0], 1); },
         {leaf({2, 3, 4, 4}, 32)});
   check("adaptive upsampling 3x3 -> 5x4",
-        [](const Inputs& v) { return F::adaptive_avg_pool2d(v[0], {5, 4}); },
+        [](const Inputs& v) {
+          return F::adaptive_avg_pool2d(v[0], {5, 4});
+        },
         {leaf({1, 2, 3, 3}, 33)});
 }
 

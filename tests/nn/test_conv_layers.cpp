@@ -56,14 +56,16 @@ TEST_CASE("Conv2d: parameters, shapes and PyTorch's default init") {
 
 TEST_CASE("conv modules: repr as PyTorch prints it") {
   CHECK(nn::Conv2d(3, 16, 3).repr() == "Conv2d(3, 16, kernel_size=(3, 3), stride=(1, 1))");
-  CHECK(nn::Conv2d(nn::Conv2dOptions(3, 16, {3, 5}).stride(2).padding(1).dilation(2).groups(1).bias(false))
+  CHECK(nn::Conv2d(
+            nn::Conv2dOptions(3, 16, {3, 5}).stride(2).padding(1).dilation(2).groups(1).bias(false))
             .repr() ==
         "Conv2d(3, 16, kernel_size=(3, 5), stride=(2, 2), padding=(1, 1), dilation=(2, 2), "
         "bias=False)");
   CHECK(nn::Conv2d(nn::Conv2dOptions(4, 4, 3).padding("same").groups(4)).repr() ==
         "Conv2d(4, 4, kernel_size=(3, 3), stride=(1, 1), padding=same, groups=4)");
   CHECK(nn::Conv1d(4, 8, 3).repr() == "Conv1d(4, 8, kernel_size=(3,), stride=(1,))");
-  CHECK(nn::ConvTranspose2d(nn::ConvTranspose2dOptions(4, 2, 3).stride(2).padding(1).output_padding(1))
+  CHECK(nn::ConvTranspose2d(
+            nn::ConvTranspose2dOptions(4, 2, 3).stride(2).padding(1).output_padding(1))
             .repr() ==
         "ConvTranspose2d(4, 2, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), "
         "output_padding=(1, 1))");
@@ -89,15 +91,18 @@ TEST_CASE("conv modules: error texts name the layer and both shapes") {
                        "than the padded input size [2, 2]",
                        ember::shape_error);
   nn::Conv1d c1(4, 8, 5);
-  CHECK_THROWS_WITH_AS(c1(ember::zeros<float>({2, 3, 10})),
-                       "Conv1d(4, 8, kernel_size=5): expected input of shape [N, 4, L], got [2, 3, 10]",
-                       ember::shape_error);
-  CHECK_THROWS_WITH_AS(nn::Conv2d(nn::Conv2dOptions(3, 16, 3).groups(2)),
-                       "Conv2d(3, 16, kernel_size=3): in_channels (3) must be divisible by groups (2)",
-                       ember::value_error);
-  CHECK_THROWS_WITH_AS(nn::Conv2d(nn::Conv2dOptions(4, 6, 3).groups(4)),
-                       "Conv2d(4, 6, kernel_size=3): out_channels (6) must be divisible by groups (4)",
-                       ember::value_error);
+  CHECK_THROWS_WITH_AS(
+      c1(ember::zeros<float>({2, 3, 10})),
+      "Conv1d(4, 8, kernel_size=5): expected input of shape [N, 4, L], got [2, 3, 10]",
+      ember::shape_error);
+  CHECK_THROWS_WITH_AS(
+      nn::Conv2d(nn::Conv2dOptions(3, 16, 3).groups(2)),
+      "Conv2d(3, 16, kernel_size=3): in_channels (3) must be divisible by groups (2)",
+      ember::value_error);
+  CHECK_THROWS_WITH_AS(
+      nn::Conv2d(nn::Conv2dOptions(4, 6, 3).groups(4)),
+      "Conv2d(4, 6, kernel_size=3): out_channels (6) must be divisible by groups (4)",
+      ember::value_error);
   CHECK_THROWS_WITH_AS(nn::Conv2d(nn::Conv2dOptions(3, 16, 3).stride(0)),
                        "Conv2d(3, 16, kernel_size=3): stride must be positive, got [0, 0]",
                        ember::value_error);
@@ -140,6 +145,7 @@ TEST_CASE("conv modules: forward equals the functional op, gradients reach the p
   nn::AdaptiveAvgPool2d<double> ada(1);
   const Tensor<double> z = ada(avg(pool(ember::randn<double>({1, 3, 8, 8}, &gen))));
   CHECK(z.shape() == ember::Shape{1, 3, 1, 1});
-  nn::ConvTranspose2d<double> ct(nn::ConvTranspose2dOptions(4, 2, 3).stride(2).padding(1).output_padding(1), &gen);
+  nn::ConvTranspose2d<double> ct(
+      nn::ConvTranspose2dOptions(4, 2, 3).stride(2).padding(1).output_padding(1), &gen);
   CHECK(ct(y).shape() == ember::Shape{2, 2, 8, 8});
 }

@@ -284,8 +284,9 @@ struct ConvParams {
   std::vector<int64_t> stride, pad_before, pad_after, dilation;
 };
 
-inline ConvParams conv_params(const std::string& who, std::size_t nd, const std::vector<int64_t>& kernel,
-                              const Ints& stride, const ConvPadding& padding, const Ints& dilation) {
+inline ConvParams conv_params(const std::string& who, std::size_t nd,
+                              const std::vector<int64_t>& kernel, const Ints& stride,
+                              const ConvPadding& padding, const Ints& dilation) {
   ConvParams p;
   p.stride = stride.expand(nd, who, "stride");
   p.dilation = dilation.expand(nd, who, "dilation");
@@ -343,9 +344,8 @@ void check_conv_tensors(const std::string& who, const Tensor<T>& input, const Te
                     "-d weight, got shape ", weight.shape());
   const int64_t in_ch = transposed ? weight.size(0) : weight.size(1) * groups;
   const int64_t out_ch = transposed ? weight.size(1) * groups : weight.size(0);
-  EMBER_CHECK_VALUE(weight.size(0) % groups == 0, who,
-                    ": groups (", groups, ") must divide the weight's first dim; weight shape ",
-                    weight.shape());
+  EMBER_CHECK_VALUE(weight.size(0) % groups == 0, who, ": groups (", groups,
+                    ") must divide the weight's first dim; weight shape ", weight.shape());
   // Batched [N, C, ...] or unbatched [C, ...].
   const auto batched = static_cast<int64_t>(nd) + 2;
   const bool dims_ok = input.dim() == batched || input.dim() == batched - 1;
@@ -353,8 +353,8 @@ void check_conv_tensors(const std::string& who, const Tensor<T>& input, const Te
                     ": expected input of shape ", expected_shape(in_ch, nd), ", got ",
                     input.shape());
   if (bias.defined()) {
-    EMBER_CHECK_SHAPE(bias.dim() == 1 && bias.size(0) == out_ch, who,
-                      ": expected bias of shape [", out_ch, "], got ", bias.shape());
+    EMBER_CHECK_SHAPE(bias.dim() == 1 && bias.size(0) == out_ch, who, ": expected bias of shape [",
+                      out_ch, "], got ", bias.shape());
   }
 }
 
@@ -365,9 +365,18 @@ inline ConvGeom make_geom(const Shape& x, const Shape& w, int64_t groups, const 
   g.N = x[0];
   g.OC = w[0];
   g.groups = groups;
-  g.win = kernels::ConvWindow{x[1],           x[2],           x[3],         w[2],
-                              w[3],           p.stride[0],    p.stride[1],  p.pad_before[0],
-                              p.pad_before[1], p.dilation[0], p.dilation[1], out[0],
+  g.win = kernels::ConvWindow{x[1],
+                              x[2],
+                              x[3],
+                              w[2],
+                              w[3],
+                              p.stride[0],
+                              p.stride[1],
+                              p.pad_before[0],
+                              p.pad_before[1],
+                              p.dilation[0],
+                              p.dilation[1],
+                              out[0],
                               out[1]};
   return g;
 }
@@ -393,28 +402,27 @@ Tensor<T> conv2d_impl(const Tensor<T>& input, const Tensor<T>& weight, const Ten
       [&](Tensor<T>& out) {
         const bool need_x = input.requires_grad(), need_w = weight.requires_grad(),
                    need_b = has_bias && bias.requires_grad();
-        autograd::record(
-            out, "ConvolutionBackward", {input, weight, bias},
-            [g, need_x, need_w, need_b,
-             sx = need_w ? autograd::save(x, "conv2d") : autograd::SavedTensor<T>(),
-             sw = need_x ? autograd::save(w, "conv2d") : autograd::SavedTensor<T>()](
-                const Tensor<T>& grad) -> std::vector<Tensor<T>> {
-              const Tensor<T> gy = grad.contiguous();
-              Tensor<T> gx, gw, gb;
-              if (need_x) {
-                gx = empty<T>({g.N, g.win.C, g.win.H, g.win.W});
-                conv_backward_input(g, sw.get().data(), gy.data(), gx.data());
-              }
-              if (need_w) {
-                gw = empty<T>({g.OC, g.Cg(), g.win.KH, g.win.KW});
-                conv_backward_weight(g, sx.get().data(), gy.data(), gw.data());
-              }
-              if (need_b) {
-                gb = empty<T>({g.OC});
-                bias_grad(g.N, g.OC, g.L(), gy.data(), gb.data());
-              }
-              return {gx, gw, gb};
-            });
+        autograd::record(out, "ConvolutionBackward", {input, weight, bias},
+                         [g, need_x, need_w, need_b,
+                          sx = need_w ? autograd::save(x, "conv2d") : autograd::SavedTensor<T>(),
+                          sw = need_x ? autograd::save(w, "conv2d") : autograd::SavedTensor<T>()](
+                             const Tensor<T>& grad) -> std::vector<Tensor<T>> {
+                           const Tensor<T> gy = grad.contiguous();
+                           Tensor<T> gx, gw, gb;
+                           if (need_x) {
+                             gx = empty<T>({g.N, g.win.C, g.win.H, g.win.W});
+                             conv_backward_input(g, sw.get().data(), gy.data(), gx.data());
+                           }
+                           if (need_w) {
+                             gw = empty<T>({g.OC, g.Cg(), g.win.KH, g.win.KW});
+                             conv_backward_weight(g, sx.get().data(), gy.data(), gw.data());
+                           }
+                           if (need_b) {
+                             gb = empty<T>({g.OC});
+                             bias_grad(g.N, g.OC, g.L(), gy.data(), gb.data());
+                           }
+                           return {gx, gw, gb};
+                         });
       });
 }
 
@@ -439,7 +447,8 @@ Tensor<T> conv2d(const Tensor<T>& input, const Tensor<T>& weight, const Tensor<T
   }
   const std::vector<int64_t> kernel{weight.size(2), weight.size(3)};
   const detail::ConvParams p = detail::conv_params(who, 2, kernel, stride, padding, dilation);
-  const std::vector<int64_t> out = detail::conv_out_size(who, p, {input.size(2), input.size(3)}, kernel);
+  const std::vector<int64_t> out =
+      detail::conv_out_size(who, p, {input.size(2), input.size(3)}, kernel);
   return detail::conv2d_impl(input, weight, bias, p, groups, out);
 }
 
@@ -492,12 +501,12 @@ Tensor<T> conv_transpose2d(const Tensor<T>& input, const Tensor<T>& weight,
   detail::check_non_negative(opad, who, "output_padding");
   std::vector<int64_t> out;
   for (std::size_t d = 0; d < 2; ++d) {
-    EMBER_CHECK_VALUE(opad[d] < p.stride[d] || opad[d] < p.dilation[d], who,
-                      ": output_padding ", opad, " must be smaller than either stride ", p.stride,
-                      " or dilation ", p.dilation);
+    EMBER_CHECK_VALUE(opad[d] < p.stride[d] || opad[d] < p.dilation[d], who, ": output_padding ",
+                      opad, " must be smaller than either stride ", p.stride, " or dilation ",
+                      p.dilation);
     const int64_t k = weight.size(static_cast<int64_t>(d) + 2);
-    out.push_back((input.size(static_cast<int64_t>(d) + 2) - 1) * p.stride[d] - 2 * p.pad_before[d] +
-                  p.dilation[d] * (k - 1) + opad[d] + 1);
+    out.push_back((input.size(static_cast<int64_t>(d) + 2) - 1) * p.stride[d] -
+                  2 * p.pad_before[d] + p.dilation[d] * (k - 1) + opad[d] + 1);
   }
   EMBER_CHECK_SHAPE(out[0] > 0 && out[1] > 0, who, ": input of shape ", input.shape(),
                     " gives an empty output of size ", out);
@@ -507,10 +516,10 @@ Tensor<T> conv_transpose2d(const Tensor<T>& input, const Tensor<T>& weight,
   g.N = input.size(0);
   g.OC = C;
   g.groups = groups;
-  g.win = kernels::ConvWindow{OC,           out[0],          out[1],          weight.size(2),
-                              weight.size(3), p.stride[0],   p.stride[1],     p.pad_before[0],
-                              p.pad_before[1], p.dilation[0], p.dilation[1], input.size(2),
-                              input.size(3)};
+  g.win = kernels::ConvWindow{
+      OC,           out[0],          out[1],          weight.size(2), weight.size(3), p.stride[0],
+      p.stride[1],  p.pad_before[0], p.pad_before[1], p.dilation[0],  p.dilation[1],  input.size(2),
+      input.size(3)};
   const bool has_bias = bias.defined();
   Tensor<T> x = input.contiguous(), w = weight.contiguous();
   return autograd::differentiable<T>(

@@ -44,7 +44,8 @@ struct ConvPadding {
 
 namespace detail {
 
-inline void check_positive(const std::vector<int64_t>& v, const std::string& who, const char* what) {
+inline void check_positive(const std::vector<int64_t>& v, const std::string& who,
+                           const char* what) {
   for (int64_t x : v) {
     EMBER_CHECK_VALUE(x > 0, who, ": ", what, " must be positive, got ", v);
   }

@@ -6,8 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,7 +30,8 @@ struct PoolGeom {
 
 // PyTorch's pooling_output_shape: floor or ceil, and in ceil mode the last window must start
 // inside the input or its left padding.
-inline int64_t pool_out_size(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d, bool ceil_mode) {
+inline int64_t pool_out_size(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d,
+                             bool ceil_mode) {
   const int64_t num = in + 2 * p - d * (k - 1) - 1 + (ceil_mode ? s - 1 : 0);
   int64_t out = (num >= 0 ? num / s : -((-num + s - 1) / s)) + 1;
   if (ceil_mode && (out - 1) * s >= in + p) --out;
@@ -110,8 +111,8 @@ Tensor<T> max_pool(const std::string& who, const Tensor<T>& input, std::size_t n
   const PoolGeom g = pool_geom(who, input, nd, kernel, stride, padding, dilation, ceil_mode, true);
   const Tensor<T> x = input.contiguous();
   // Flat index (within its plane) of each output's maximum: the backward routes gradients there.
-  auto argmax = std::make_shared<std::vector<int64_t>>(
-      static_cast<std::size_t>(g.planes * g.OH * g.OW));
+  auto argmax =
+      std::make_shared<std::vector<int64_t>>(static_cast<std::size_t>(g.planes * g.OH * g.OW));
   return autograd::differentiable<T>(
       autograd::needs_grad(input),
       [&] {
@@ -217,25 +218,25 @@ Tensor<T> avg_pool(const std::string& who, const Tensor<T>& input, std::size_t n
         return y;
       },
       [&](Tensor<T>& out) {
-        autograd::record(out, nd == 1 ? "AvgPool1DBackward" : "AvgPool2DBackward", {input},
-                         [g, sweep, shape = input.shape()](const Tensor<T>& grad) {
-                           const Tensor<T> gy = grad.contiguous();
-                           Tensor<T> gx = zeros<T>(shape);
-                           const T* pg = gy.data();
-                           T* px = gx.data();
-                           for_each_plane(g.planes, [&](int64_t p) {
-                             T* plane = px + p * g.H * g.W;
-                             sweep(p, [&](int64_t o, const AvgSpan& h, const AvgSpan& w,
-                                          int64_t count) {
-                               if (count <= 0) return;
-                               const T v = pg[o] / static_cast<T>(count);
-                               for (int64_t ih = h.lo; ih < h.hi; ++ih) {
-                                 for (int64_t iw = w.lo; iw < w.hi; ++iw) plane[ih * g.W + iw] += v;
-                               }
-                             });
-                           });
-                           return std::vector<Tensor<T>>{gx};
-                         });
+        autograd::record(
+            out, nd == 1 ? "AvgPool1DBackward" : "AvgPool2DBackward", {input},
+            [g, sweep, shape = input.shape()](const Tensor<T>& grad) {
+              const Tensor<T> gy = grad.contiguous();
+              Tensor<T> gx = zeros<T>(shape);
+              const T* pg = gy.data();
+              T* px = gx.data();
+              for_each_plane(g.planes, [&](int64_t p) {
+                T* plane = px + p * g.H * g.W;
+                sweep(p, [&](int64_t o, const AvgSpan& h, const AvgSpan& w, int64_t count) {
+                  if (count <= 0) return;
+                  const T v = pg[o] / static_cast<T>(count);
+                  for (int64_t ih = h.lo; ih < h.hi; ++ih) {
+                    for (int64_t iw = w.lo; iw < w.hi; ++iw) plane[ih * g.W + iw] += v;
+                  }
+                });
+              });
+              return std::vector<Tensor<T>>{gx};
+            });
       });
 }
 
@@ -325,24 +326,24 @@ Tensor<T> adaptive_avg_pool2d(const Tensor<T>& input, const Ints& output_size,
         return y;
       },
       [&](Tensor<T>& out) {
-        autograd::record(
-            out, "AdaptiveAvgPool2DBackward", {input},
-            [planes, H, W, sweep, shape = input.shape()](const Tensor<T>& grad) {
-              const Tensor<T> gy = grad.contiguous();
-              Tensor<T> gx = zeros<T>(shape);
-              const T* pg = gy.data();
-              T* px = gx.data();
-              detail::for_each_plane(planes, [&](int64_t p) {
-                T* plane = px + p * H * W;
-                sweep(p, [&](int64_t o, int64_t h0, int64_t h1, int64_t w0, int64_t w1) {
-                  const T v = pg[o] / static_cast<T>((h1 - h0) * (w1 - w0));
-                  for (int64_t ih = h0; ih < h1; ++ih) {
-                    for (int64_t iw = w0; iw < w1; ++iw) plane[ih * W + iw] += v;
-                  }
-                });
-              });
-              return std::vector<Tensor<T>>{gx};
-            });
+        autograd::record(out, "AdaptiveAvgPool2DBackward", {input},
+                         [planes, H, W, sweep, shape = input.shape()](const Tensor<T>& grad) {
+                           const Tensor<T> gy = grad.contiguous();
+                           Tensor<T> gx = zeros<T>(shape);
+                           const T* pg = gy.data();
+                           T* px = gx.data();
+                           detail::for_each_plane(planes, [&](int64_t p) {
+                             T* plane = px + p * H * W;
+                             sweep(p,
+                                   [&](int64_t o, int64_t h0, int64_t h1, int64_t w0, int64_t w1) {
+                                     const T v = pg[o] / static_cast<T>((h1 - h0) * (w1 - w0));
+                                     for (int64_t ih = h0; ih < h1; ++ih) {
+                                       for (int64_t iw = w0; iw < w1; ++iw) plane[ih * W + iw] += v;
+                                     }
+                                   });
+                           });
+                           return std::vector<Tensor<T>>{gx};
+                         });
       });
 }
 

@@ -4,8 +4,8 @@
 // no ODR hazard. The heavy lifting stays in the dispatched GEMM.
 //
 // Layout: the image is [C, H, W] contiguous; the column matrix is [C * KH * KW, OH * OW] row-major,
-// row (c, kh, kw), column (oh, ow): the input pixel (oh * sh - ph + kh * dh, ow * sw - pw + kw * dw),
-// or zero where that lies in the padding. Asymmetric padding ("same" with an even kernel) only
+// row (c, kh, kw), column (oh, ow): the input pixel (oh * sh - ph + kh * dh, ow * sw - pw + kw *
+// dw), or zero where that lies in the padding. Asymmetric padding ("same" with an even kernel) only
 // needs OH/OW to be given: rows past the bottom/right edge read as zero too.
 #pragma once
 
@@ -16,12 +16,12 @@ namespace ember::kernels {
 
 // Geometry of a 2-d convolution window over one image.
 struct ConvWindow {
-  int64_t C, H, W;     // image channels and size
-  int64_t KH, KW;      // kernel size
-  int64_t sh, sw;      // stride
-  int64_t ph, pw;      // padding before the first row / column
-  int64_t dh, dw;      // dilation
-  int64_t OH, OW;      // output size
+  int64_t C, H, W;  // image channels and size
+  int64_t KH, KW;   // kernel size
+  int64_t sh, sw;   // stride
+  int64_t ph, pw;   // padding before the first row / column
+  int64_t dh, dw;   // dilation
+  int64_t OH, OW;   // output size
 };
 
 namespace detail {

@@ -24,7 +24,9 @@ namespace ember::nn {
 template <std::size_t D>
 struct ConvOptions {
   ConvOptions(int64_t in_channels, int64_t out_channels, F::Ints kernel_size)
-      : in_channels_(in_channels), out_channels_(out_channels), kernel_size_(std::move(kernel_size)) {}
+      : in_channels_(in_channels),
+        out_channels_(out_channels),
+        kernel_size_(std::move(kernel_size)) {}
   EMBER_ARG(int64_t, in_channels);
   EMBER_ARG(int64_t, out_channels);
   EMBER_ARG(F::Ints, kernel_size);
@@ -41,7 +43,9 @@ using Conv2dOptions = ConvOptions<2>;
 // Options of ConvTranspose2d.
 struct ConvTranspose2dOptions {
   ConvTranspose2dOptions(int64_t in_channels, int64_t out_channels, F::Ints kernel_size)
-      : in_channels_(in_channels), out_channels_(out_channels), kernel_size_(std::move(kernel_size)) {}
+      : in_channels_(in_channels),
+        out_channels_(out_channels),
+        kernel_size_(std::move(kernel_size)) {}
   EMBER_ARG(int64_t, in_channels);
   EMBER_ARG(int64_t, out_channels);
   EMBER_ARG(F::Ints, kernel_size);
@@ -81,7 +85,8 @@ inline void check_conv_module(const std::string& who, int64_t in, int64_t out, i
   }
   EMBER_CHECK_VALUE(padding_mode == "zeros", who,
                     ": padding_mode must be one of 'zeros', 'reflect', 'replicate', 'circular', "
-                    "got '", padding_mode, "'");
+                    "got '",
+                    padding_mode, "'");
 }
 
 // weight ~ kaiming_uniform_(a = sqrt(5)); bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
@@ -132,7 +137,8 @@ class ConvNd : public UnaryModule<T> {
     // Validate stride / dilation / padding now, not at the first forward.
     stride_ = options.stride().expand(D, who, "stride");
     dilation_ = options.dilation().expand(D, who, "dilation");
-    F::detail::conv_params(who, D, kernel_, options.stride(), options.padding(), options.dilation());
+    F::detail::conv_params(who, D, kernel_, options.stride(), options.padding(),
+                           options.dilation());
     Shape wshape{options.out_channels(), options.in_channels() / options.groups()};
     wshape.insert(wshape.end(), kernel_.begin(), kernel_.end());
     weight = this->register_parameter("weight", empty<T>(wshape));

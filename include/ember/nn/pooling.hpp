@@ -29,7 +29,8 @@ inline std::string py_ints(const F::Ints& v) {
 
 template <std::size_t D>
 struct MaxPoolOptions {
-  MaxPoolOptions(F::Ints kernel_size) : kernel_size_(kernel_size), stride_(kernel_size) {}  // NOLINT
+  MaxPoolOptions(F::Ints kernel_size)
+      : kernel_size_(kernel_size), stride_(kernel_size) {}  // NOLINT
   EMBER_ARG(F::Ints, kernel_size);
   EMBER_ARG(F::Ints, stride);  // defaults to kernel_size
   EMBER_ARG(F::Ints, padding) = 0;
@@ -41,7 +42,8 @@ using MaxPool2dOptions = MaxPoolOptions<2>;
 
 template <std::size_t D>
 struct AvgPoolOptions {
-  AvgPoolOptions(F::Ints kernel_size) : kernel_size_(kernel_size), stride_(kernel_size) {}  // NOLINT
+  AvgPoolOptions(F::Ints kernel_size)
+      : kernel_size_(kernel_size), stride_(kernel_size) {}  // NOLINT
   EMBER_ARG(F::Ints, kernel_size);
   EMBER_ARG(F::Ints, stride);  // defaults to kernel_size
   EMBER_ARG(F::Ints, padding) = 0;
@@ -103,9 +105,7 @@ class AvgPoolNd : public UnaryModule<T> {
   // PyTorch's AvgPool1d stores its arguments as 1-tuples; AvgPool2d prints them as given.
   std::string extra_repr() const override {
     const auto& o = options_;
-    auto show = [](const F::Ints& v) {
-      return D == 1 ? py_tuple(v.values) : py_ints(v);
-    };
+    auto show = [](const F::Ints& v) { return D == 1 ? py_tuple(v.values) : py_ints(v); };
     return "kernel_size=" + show(o.kernel_size()) + ", stride=" + show(o.stride()) +
            ", padding=" + show(o.padding());
   }
@@ -121,7 +121,8 @@ template <class T = float>
 class MaxPool1d : public detail::MaxPoolNd<T, 1> {
  public:
   explicit MaxPool1d(const MaxPool1dOptions& options) : detail::MaxPoolNd<T, 1>(options) {}
-  explicit MaxPool1d(F::Ints kernel_size) : detail::MaxPoolNd<T, 1>(MaxPool1dOptions(std::move(kernel_size))) {}
+  explicit MaxPool1d(F::Ints kernel_size)
+      : detail::MaxPoolNd<T, 1>(MaxPool1dOptions(std::move(kernel_size))) {}
 };
 MaxPool1d(const MaxPool1dOptions&)->MaxPool1d<float>;
 MaxPool1d(int64_t)->MaxPool1d<float>;
@@ -130,7 +131,8 @@ template <class T = float>
 class MaxPool2d : public detail::MaxPoolNd<T, 2> {
  public:
   explicit MaxPool2d(const MaxPool2dOptions& options) : detail::MaxPoolNd<T, 2>(options) {}
-  explicit MaxPool2d(F::Ints kernel_size) : detail::MaxPoolNd<T, 2>(MaxPool2dOptions(std::move(kernel_size))) {}
+  explicit MaxPool2d(F::Ints kernel_size)
+      : detail::MaxPoolNd<T, 2>(MaxPool2dOptions(std::move(kernel_size))) {}
 };
 MaxPool2d(const MaxPool2dOptions&)->MaxPool2d<float>;
 MaxPool2d(int64_t)->MaxPool2d<float>;
@@ -139,7 +141,8 @@ template <class T = float>
 class AvgPool1d : public detail::AvgPoolNd<T, 1> {
  public:
   explicit AvgPool1d(const AvgPool1dOptions& options) : detail::AvgPoolNd<T, 1>(options) {}
-  explicit AvgPool1d(F::Ints kernel_size) : detail::AvgPoolNd<T, 1>(AvgPool1dOptions(std::move(kernel_size))) {}
+  explicit AvgPool1d(F::Ints kernel_size)
+      : detail::AvgPoolNd<T, 1>(AvgPool1dOptions(std::move(kernel_size))) {}
 };
 AvgPool1d(const AvgPool1dOptions&)->AvgPool1d<float>;
 AvgPool1d(int64_t)->AvgPool1d<float>;
@@ -148,7 +151,8 @@ template <class T = float>
 class AvgPool2d : public detail::AvgPoolNd<T, 2> {
  public:
   explicit AvgPool2d(const AvgPool2dOptions& options) : detail::AvgPoolNd<T, 2>(options) {}
-  explicit AvgPool2d(F::Ints kernel_size) : detail::AvgPoolNd<T, 2>(AvgPool2dOptions(std::move(kernel_size))) {}
+  explicit AvgPool2d(F::Ints kernel_size)
+      : detail::AvgPoolNd<T, 2>(AvgPool2dOptions(std::move(kernel_size))) {}
 };
 AvgPool2d(const AvgPool2dOptions&)->AvgPool2d<float>;
 AvgPool2d(int64_t)->AvgPool2d<float>;
