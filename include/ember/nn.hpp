@@ -2,12 +2,15 @@
 #pragma once
 
 #include "ember/functional/activation.hpp"
+#include "ember/functional/conv.hpp"
 #include "ember/functional/dropout.hpp"
 #include "ember/functional/embedding.hpp"
 #include "ember/functional/linear.hpp"
 #include "ember/functional/normalization.hpp"
+#include "ember/functional/pooling.hpp"
 #include "ember/nn/activation.hpp"
 #include "ember/nn/container.hpp"
+#include "ember/nn/conv.hpp"
 #include "ember/nn/dropout.hpp"
 #include "ember/nn/embedding.hpp"
 #include "ember/nn/init.hpp"
@@ -15,3 +18,4 @@
 #include "ember/nn/module.hpp"
 #include "ember/nn/normalization.hpp"
 #include "ember/nn/options.hpp"
+#include "ember/nn/pooling.hpp"
