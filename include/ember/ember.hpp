@@ -11,3 +11,4 @@
 #include "ember/core/tensor.hpp"
 #include "ember/autograd/function.hpp"
 #include "ember/autograd/gradcheck.hpp"
+#include "ember/optim.hpp"
