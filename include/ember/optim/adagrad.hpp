@@ -60,14 +60,14 @@ class Adagrad : public Optimizer<T> {
           const T* __restrict gp = grad.data();
           T* __restrict sum =
               Base::buffer(s, "sum", p, static_cast<T>(o.at("initial_accumulator_value"))).data();
-          detail::run_update(p.numel(), [&](int64_t lo, int64_t hi) {
-            EMBER_OPTIM_SIMD
-            for (int64_t i = lo; i < hi; ++i) {
-              const T g = sign * gp[i] + wd * pp[i];
-              const T acc = sum[i] + g * g;
-              sum[i] = acc;
-              pp[i] += neg_clr * g / (std::sqrt(acc) + eps);
-            }
+          detail::run_update<T>(p.numel(), [&](auto v, int64_t i) {
+            using V = decltype(v);
+            using detail::load;
+            const V pv = load<V>(pp + i);
+            const V g = V(sign) * load<V>(gp + i) + V(wd) * pv;
+            const V acc = load<V>(sum + i) + g * g;
+            detail::store(sum + i, acc);
+            detail::store(pp + i, pv + V(neg_clr) * g / (detail::vsqrt(acc) + V(eps)));
           });
         });
   }

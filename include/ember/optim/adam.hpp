@@ -94,24 +94,28 @@ class AdamFamily : public Optimizer<T> {
 
   template <bool Amsgrad>
   static void update(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v,
-                     T* __restrict vmax, int64_t n, const Coeffs& c) {
-    run_update(n, [&](int64_t lo, int64_t hi) {
-      EMBER_OPTIM_SIMD
-      for (int64_t i = lo; i < hi; ++i) {
-        T pi = p[i] * c.decay;
-        const T gi = c.sign * g[i] + c.wd * p[i];
-        const T mi = c.b1 * m[i] + c.one_minus_b1 * gi;
-        T vi = c.b2 * v[i] + c.one_minus_b2 * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        if constexpr (Amsgrad) {
-          vi = std::max(vmax[i], vi);
-          vmax[i] = vi;
-        }
-        pi -= c.step_size * mi / (std::sqrt(vi) * c.inv_bc2_sqrt + c.eps);
-        p[i] = pi;
+                     T* __restrict vmax, int64_t n, const Coeffs& coeffs) {
+    const Coeffs c = coeffs;  // by value: stores through p, m, v cannot alias it
+    run_update<T>(n, [&](auto tag, int64_t i) {
+      using V = decltype(tag);
+      const V pv = load<V>(p + i);
+      const V gi = V(c.sign) * load<V>(g + i) + V(c.wd) * pv;
+      const V mi = V(c.b1) * load<V>(m + i) + V(c.one_minus_b1) * gi;
+      V vi = V(c.b2) * load<V>(v + i) + V(c.one_minus_b2) * gi * gi;
+      store(m + i, mi);
+      store(v + i, vi);
+      if constexpr (Amsgrad) {
+        vi = vmax_of(load<V>(vmax + i), vi);
+        store(vmax + i, vi);
       }
+      store(p + i,
+            pv * V(c.decay) - V(c.step_size) * mi / (vsqrt(vi) * V(c.inv_bc2_sqrt) + V(c.eps)));
     });
+  }
+
+  template <class V>
+  static V vmax_of(const V& a, const V& b) {
+    return detail::vmax(a, b);
   }
 
   static Options merged(Options d, const AdamOptions& options) {

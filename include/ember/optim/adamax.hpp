@@ -64,16 +64,16 @@ class Adamax : public Optimizer<T> {
       const T* __restrict gp = grad.data();
       T* __restrict m = Base::buffer(s, "exp_avg", p).data();
       T* __restrict u = Base::buffer(s, "exp_inf", p).data();
-      detail::run_update(p.numel(), [&](int64_t lo, int64_t hi) {
-        EMBER_OPTIM_SIMD
-        for (int64_t i = lo; i < hi; ++i) {
-          const T g = sign * gp[i] + wd * pp[i];
-          const T mi = beta1 * m[i] + one_minus_b1 * g;
-          const T ui = std::max(beta2 * u[i], std::abs(g) + eps);
-          m[i] = mi;
-          u[i] = ui;
-          pp[i] += neg_clr * mi / ui;
-        }
+      detail::run_update<T>(p.numel(), [&](auto v, int64_t i) {
+        using V = decltype(v);
+        using detail::load;
+        const V pv = load<V>(pp + i);
+        const V g = V(sign) * load<V>(gp + i) + V(wd) * pv;
+        const V mi = V(beta1) * load<V>(m + i) + V(one_minus_b1) * g;
+        const V ui = detail::vmax(V(beta2) * load<V>(u + i), detail::vabs(g) + V(eps));
+        detail::store(m + i, mi);
+        detail::store(u + i, ui);
+        detail::store(pp + i, pv + V(neg_clr) * mi / ui);
       });
     });
   }

@@ -58,15 +58,14 @@ class Lion : public Optimizer<T> {
       T* __restrict pp = p.data();
       const T* __restrict gp = grad.data();
       T* __restrict m = Base::buffer(s, "exp_avg", p).data();
-      detail::run_update(p.numel(), [&](int64_t lo, int64_t hi) {
-        EMBER_OPTIM_SIMD
-        for (int64_t i = lo; i < hi; ++i) {
-          const T g = sign * gp[i];
-          const T c = beta1 * m[i] + one_minus_b1 * g;
-          const T sgn = T(c > T(0)) - T(c < T(0));  // sign(0) = 0, as torch.sign
-          pp[i] = pp[i] * decay - step * sgn;
-          m[i] = beta2 * m[i] + one_minus_b2 * g;
-        }
+      detail::run_update<T>(p.numel(), [&](auto v, int64_t i) {
+        using V = decltype(v);
+        using detail::load;
+        const V g = V(sign) * load<V>(gp + i);
+        const V mv = load<V>(m + i);
+        const V c = V(beta1) * mv + V(one_minus_b1) * g;
+        detail::store(pp + i, load<V>(pp + i) * V(decay) - V(step) * detail::vsign(c));
+        detail::store(m + i, V(beta2) * mv + V(one_minus_b2) * g);
       });
     });
   }

@@ -77,17 +77,17 @@ class NAdam : public Optimizer<T> {
           const T* __restrict gp = grad.data();
           T* __restrict m = Base::buffer(s, "exp_avg", p).data();
           T* __restrict v = Base::buffer(s, "exp_avg_sq", p).data();
-          detail::run_update(p.numel(), [&](int64_t lo, int64_t hi) {
-            EMBER_OPTIM_SIMD
-            for (int64_t i = lo; i < hi; ++i) {
-              const T g = sign * gp[i] + wd * pp[i];
-              const T mi = beta1 * m[i] + one_minus_b1 * g;
-              const T vi = beta2 * v[i] + one_minus_b2 * g * g;
-              m[i] = mi;
-              v[i] = vi;
-              const T d = std::sqrt(vi * inv_bc2) + eps;
-              pp[i] += (cg * g + cm * mi) / d;
-            }
+          detail::run_update<T>(p.numel(), [&](auto tag, int64_t i) {
+            using V = decltype(tag);
+            using detail::load;
+            const V pv = load<V>(pp + i);
+            const V g = V(sign) * load<V>(gp + i) + V(wd) * pv;
+            const V mi = V(beta1) * load<V>(m + i) + V(one_minus_b1) * g;
+            const V vi = V(beta2) * load<V>(v + i) + V(one_minus_b2) * g * g;
+            detail::store(m + i, mi);
+            detail::store(v + i, vi);
+            const V d = detail::vsqrt(vi * V(inv_bc2)) + V(eps);
+            detail::store(pp + i, pv + (V(cg) * g + V(cm) * mi) / d);
           });
         });
   }

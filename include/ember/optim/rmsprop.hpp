@@ -65,26 +65,27 @@ class RMSprop : public Optimizer<T> {
           T* __restrict ga = centered ? Base::buffer(s, "grad_avg", p).data() : sq;
           T* __restrict buf = mom > T(0) ? Base::buffer(s, "momentum_buffer", p).data() : sq;
           const T one_minus_alpha = T(1) - alpha;
-          detail::run_update(p.numel(), [&](int64_t lo, int64_t hi) {
-            EMBER_OPTIM_SIMD
-            for (int64_t i = lo; i < hi; ++i) {
-              const T g = sign * gp[i] + wd * pp[i];
-              const T s2 = alpha * sq[i] + one_minus_alpha * g * g;
-              sq[i] = s2;
-              T var = s2;
-              if (centered) {
-                const T a = alpha * ga[i] + one_minus_alpha * g;
-                ga[i] = a;
-                var = s2 - a * a;
-              }
-              const T avg = std::sqrt(var) + eps;
-              if (mom > T(0)) {
-                const T b = mom * buf[i] + g / avg;
-                buf[i] = b;
-                pp[i] -= lr * b;
-              } else {
-                pp[i] -= lr * g / avg;
-              }
+          detail::run_update<T>(p.numel(), [&](auto v, int64_t i) {
+            using V = decltype(v);
+            using detail::load;
+            using detail::store;
+            const V pv = load<V>(pp + i);
+            const V g = V(sign) * load<V>(gp + i) + V(wd) * pv;
+            const V s2 = V(alpha) * load<V>(sq + i) + V(one_minus_alpha) * g * g;
+            store(sq + i, s2);
+            V var = s2;
+            if (centered) {
+              const V a = V(alpha) * load<V>(ga + i) + V(one_minus_alpha) * g;
+              store(ga + i, a);
+              var = s2 - a * a;
+            }
+            const V avg = detail::vsqrt(var) + V(eps);
+            if (mom > T(0)) {
+              const V b = V(mom) * load<V>(buf + i) + g / avg;
+              store(buf + i, b);
+              store(pp + i, pv - V(lr) * b);
+            } else {
+              store(pp + i, pv - V(lr) * g / avg);
             }
           });
         });

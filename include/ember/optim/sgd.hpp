@@ -55,9 +55,11 @@ class SGD : public Optimizer<T> {
       const T* __restrict gp = grad.data();
       const int64_t n = p.numel();
       if (mom == T(0)) {
-        detail::run_update(n, [&](int64_t lo, int64_t hi) {
-          EMBER_OPTIM_SIMD
-          for (int64_t i = lo; i < hi; ++i) pp[i] -= lr * (sign * gp[i] + wd * pp[i]);
+        detail::run_update<T>(n, [&](auto v, int64_t i) {
+          using V = decltype(v);
+          using detail::load;
+          const V pv = load<V>(pp + i);
+          detail::store(pp + i, pv - V(lr) * (V(sign) * load<V>(gp + i) + V(wd) * pv));
         });
         return;
       }
@@ -65,14 +67,14 @@ class SGD : public Optimizer<T> {
       T* __restrict bp = Base::buffer(s, "momentum_buffer", p).data();
       // PyTorch starts the buffer at d itself (no dampening on the first step).
       const T keep = first ? T(0) : mom, take = first ? T(1) : T(1) - damp;
-      detail::run_update(n, [&](int64_t lo, int64_t hi) {
-        EMBER_OPTIM_SIMD
-        for (int64_t i = lo; i < hi; ++i) {
-          const T d = sign * gp[i] + wd * pp[i];
-          const T b = keep * bp[i] + take * d;
-          bp[i] = b;
-          pp[i] -= lr * (nesterov ? d + mom * b : b);
-        }
+      detail::run_update<T>(n, [&](auto v, int64_t i) {
+        using V = decltype(v);
+        using detail::load;
+        const V pv = load<V>(pp + i);
+        const V d = V(sign) * load<V>(gp + i) + V(wd) * pv;
+        const V b = V(keep) * load<V>(bp + i) + V(take) * d;
+        detail::store(bp + i, b);
+        detail::store(pp + i, pv - V(lr) * (nesterov ? d + V(mom) * b : b));
       });
     });
   }
