@@ -12,3 +12,4 @@
 #include "ember/autograd/function.hpp"
 #include "ember/autograd/gradcheck.hpp"
 #include "ember/nn.hpp"
+#include "ember/optim.hpp"
