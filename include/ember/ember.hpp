@@ -11,3 +11,5 @@
 #include "ember/core/tensor.hpp"
 #include "ember/autograd/function.hpp"
 #include "ember/autograd/gradcheck.hpp"
+#include "ember/nn.hpp"
+#include "ember/optim.hpp"

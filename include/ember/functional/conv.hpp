@@ -1,0 +1,555 @@
+// ember: F::conv1d, F::conv2d, F::conv_transpose2d — differentiable, PyTorch's semantics.
+//
+// conv2d is im2col + GEMM per image (images in parallel; each image's result is computed by one
+// thread in a fixed order, so results do not depend on the thread count). Fast paths: a 1x1,
+// stride-1, unpadded conv is a plain GEMM on the input (no im2col); a depthwise conv (one input
+// channel per group) is a direct loop. The backward is hand-written beside the forward:
+//   grad_input  = col2im(W^T @ grad_out)           per image
+//   grad_weight = sum over images of grad_out @ col^T, summed over a fixed split of the batch
+//   grad_bias   = grad_out summed over batch and positions
+// conv_transpose2d is the adjoint of conv2d and reuses the same three pieces.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ember/autograd/record.hpp"
+#include "ember/core/tensor.hpp"
+#include "ember/error.hpp"
+#include "ember/functional/conv_args.hpp"
+#include "ember/kernels/dispatch.hpp"
+#include "ember/kernels/im2col.hpp"
+#include "ember/kernels/parallel.hpp"
+
+namespace ember::F {
+
+namespace detail {
+
+// A batched, grouped 2-d convolution: N images of win.C channels -> OC channels.
+struct ConvGeom {
+  int64_t N = 0, OC = 0, groups = 1;
+  kernels::ConvWindow win{};
+
+  int64_t Cg() const { return win.C / groups; }
+  int64_t OCg() const { return OC / groups; }
+  int64_t K() const { return Cg() * win.KH * win.KW; }  // GEMM depth per group
+  int64_t L() const { return win.OH * win.OW; }
+  int64_t in_size() const { return win.C * win.H * win.W; }  // one image
+  int64_t out_size() const { return OC * L(); }
+  bool pointwise() const {  // a 1x1 conv that reads every pixel once: the input is its own col
+    const auto& w = win;
+    return w.KH == 1 && w.KW == 1 && w.sh == 1 && w.sw == 1 && w.ph == 0 && w.pw == 0 &&
+           w.OH == w.H && w.OW == w.W;
+  }
+  bool depthwise() const { return groups == win.C && groups > 1; }
+};
+
+// Batch items are split into at most this many fixed chunks for sums over the batch (the weight
+// gradient): the same chunks for every thread count, summed in chunk order.
+constexpr int64_t kBatchChunks = 8;
+
+template <class T>
+std::size_t gemm_scratch(int64_t m, int64_t n, int64_t k) {
+  return kernels::gemm_scratch_size<T>(static_cast<std::size_t>(m), static_cast<std::size_t>(n),
+                                       static_cast<std::size_t>(k));
+}
+
+// Images [lo, hi) in parallel, one image per task.
+template <class F>
+void for_each_image(int64_t n, F&& fn) {
+  parallel_for(0, static_cast<std::size_t>(n), 1, [&](std::size_t lo, std::size_t hi) {
+    fn(static_cast<int64_t>(lo), static_cast<int64_t>(hi));
+  });
+}
+
+// ---- depthwise: direct loops (each output channel reads one input channel) ----
+
+template <class T>
+void depthwise_forward(const ConvGeom& g, const T* x, const T* w, T* y) {
+  const auto& c = g.win;
+  const int64_t mult = g.OC / c.C;
+  parallel_for(0, static_cast<std::size_t>(g.N * g.OC), 4, [&](std::size_t lo, std::size_t hi) {
+    for (auto p = static_cast<int64_t>(lo); p < static_cast<int64_t>(hi); ++p) {
+      const int64_t n = p / g.OC, oc = p % g.OC;
+      const T* img = x + (n * c.C + oc / mult) * c.H * c.W;
+      const T* ker = w + oc * c.KH * c.KW;
+      T* out = y + p * g.L();
+      for (int64_t oh = 0; oh < c.OH; ++oh) {
+        for (int64_t ow = 0; ow < c.OW; ++ow) {
+          T acc = 0;
+          for (int64_t kh = 0; kh < c.KH; ++kh) {
+            const int64_t ih = oh * c.sh - c.ph + kh * c.dh;
+            if (ih < 0 || ih >= c.H) continue;
+            for (int64_t kw = 0; kw < c.KW; ++kw) {
+              const int64_t iw = ow * c.sw - c.pw + kw * c.dw;
+              if (iw < 0 || iw >= c.W) continue;
+              acc += ker[kh * c.KW + kw] * img[ih * c.W + iw];
+            }
+          }
+          out[oh * c.OW + ow] = acc;
+        }
+      }
+    }
+  });
+}
+
+// grad_input: each input plane gathers from its `mult` output planes, in a fixed order.
+template <class T>
+void depthwise_backward_input(const ConvGeom& g, const T* w, const T* gy, T* gx) {
+  const auto& c = g.win;
+  const int64_t mult = g.OC / c.C;
+  parallel_for(0, static_cast<std::size_t>(g.N * c.C), 4, [&](std::size_t lo, std::size_t hi) {
+    for (auto p = static_cast<int64_t>(lo); p < static_cast<int64_t>(hi); ++p) {
+      const int64_t n = p / c.C, ch = p % c.C;
+      T* img = gx + p * c.H * c.W;
+      std::fill(img, img + c.H * c.W, T(0));
+      for (int64_t m = 0; m < mult; ++m) {
+        const int64_t oc = ch * mult + m;
+        const T* ker = w + oc * c.KH * c.KW;
+        const T* go = gy + (n * g.OC + oc) * g.L();
+        for (int64_t oh = 0; oh < c.OH; ++oh) {
+          for (int64_t kh = 0; kh < c.KH; ++kh) {
+            const int64_t ih = oh * c.sh - c.ph + kh * c.dh;
+            if (ih < 0 || ih >= c.H) continue;
+            for (int64_t kw = 0; kw < c.KW; ++kw) {
+              const T k = ker[kh * c.KW + kw];
+              for (int64_t ow = 0; ow < c.OW; ++ow) {
+                const int64_t iw = ow * c.sw - c.pw + kw * c.dw;
+                if (iw < 0 || iw >= c.W) continue;
+                img[ih * c.W + iw] += k * go[oh * c.OW + ow];
+              }
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+// grad_weight: each output channel sums over the batch in order.
+template <class T>
+void depthwise_backward_weight(const ConvGeom& g, const T* x, const T* gy, T* gw) {
+  const auto& c = g.win;
+  const int64_t mult = g.OC / c.C;
+  parallel_for(0, static_cast<std::size_t>(g.OC), 1, [&](std::size_t lo, std::size_t hi) {
+    for (auto oc = static_cast<int64_t>(lo); oc < static_cast<int64_t>(hi); ++oc) {
+      T* ker = gw + oc * c.KH * c.KW;
+      for (int64_t kh = 0; kh < c.KH; ++kh) {
+        for (int64_t kw = 0; kw < c.KW; ++kw) {
+          T acc = 0;
+          for (int64_t n = 0; n < g.N; ++n) {
+            const T* img = x + (n * c.C + oc / mult) * c.H * c.W;
+            const T* go = gy + (n * g.OC + oc) * g.L();
+            for (int64_t oh = 0; oh < c.OH; ++oh) {
+              const int64_t ih = oh * c.sh - c.ph + kh * c.dh;
+              if (ih < 0 || ih >= c.H) continue;
+              for (int64_t ow = 0; ow < c.OW; ++ow) {
+                const int64_t iw = ow * c.sw - c.pw + kw * c.dw;
+                if (iw < 0 || iw >= c.W) continue;
+                acc += go[oh * c.OW + ow] * img[ih * c.W + iw];
+              }
+            }
+          }
+          ker[kh * c.KW + kw] = acc;
+        }
+      }
+    }
+  });
+}
+
+// ---- general: im2col + GEMM ----
+
+// y[n] = W @ col(x[n]) per group (no bias).
+template <class T>
+void conv_forward(const ConvGeom& g, const T* x, const T* w, T* y) {
+  if (g.depthwise()) return depthwise_forward(g, x, w, y);
+  const int64_t K = g.K(), L = g.L(), OCg = g.OCg();
+  const bool direct = g.pointwise();
+  for_each_image(g.N, [&](int64_t lo, int64_t hi) {
+    std::vector<T> col(direct ? 0 : static_cast<std::size_t>(g.groups * K * L));
+    std::vector<T> scratch(gemm_scratch<T>(OCg, L, K));
+    for (int64_t n = lo; n < hi; ++n) {
+      const T* xn = x + n * g.in_size();
+      const T* b = xn;
+      if (!direct) {
+        kernels::im2col(g.win, xn, col.data());
+        b = col.data();
+      }
+      for (int64_t gi = 0; gi < g.groups; ++gi) {
+        kernels::gemm<T>(false, false, OCg, L, K, T(1), w + gi * OCg * K, K, b + gi * K * L, L,
+                         T(0), y + n * g.out_size() + gi * OCg * L, L, scratch.data());
+      }
+    }
+  });
+}
+
+// gx[n] = col2im(W^T @ gy[n]) per group.
+template <class T>
+void conv_backward_input(const ConvGeom& g, const T* w, const T* gy, T* gx) {
+  if (g.depthwise()) return depthwise_backward_input(g, w, gy, gx);
+  const int64_t K = g.K(), L = g.L(), OCg = g.OCg();
+  const bool direct = g.pointwise();
+  for_each_image(g.N, [&](int64_t lo, int64_t hi) {
+    std::vector<T> col(direct ? 0 : static_cast<std::size_t>(g.groups * K * L));
+    std::vector<T> scratch(gemm_scratch<T>(K, L, OCg));
+    for (int64_t n = lo; n < hi; ++n) {
+      T* gxn = gx + n * g.in_size();
+      T* c = direct ? gxn : col.data();
+      for (int64_t gi = 0; gi < g.groups; ++gi) {
+        kernels::gemm<T>(true, false, K, L, OCg, T(1), w + gi * OCg * K, K,
+                         gy + n * g.out_size() + gi * OCg * L, L, T(0), c + gi * K * L, L,
+                         scratch.data());
+      }
+      if (!direct) {
+        std::fill(gxn, gxn + g.in_size(), T(0));
+        kernels::col2im(g.win, col.data(), gxn);
+      }
+    }
+  });
+}
+
+// gw = sum over n of gy[n] @ col(x[n])^T per group; partial sums per fixed batch chunk, then
+// added in chunk order.
+template <class T>
+void conv_backward_weight(const ConvGeom& g, const T* x, const T* gy, T* gw) {
+  if (g.depthwise()) return depthwise_backward_weight(g, x, gy, gw);
+  const int64_t K = g.K(), L = g.L(), OCg = g.OCg(), wsize = g.OC * K;
+  const bool direct = g.pointwise();
+  const int64_t chunks = std::min<int64_t>(g.N, kBatchChunks);
+  std::vector<T> partial(static_cast<std::size_t>(chunks * wsize));
+  parallel_for(0, static_cast<std::size_t>(chunks), 1, [&](std::size_t clo, std::size_t chi) {
+    std::vector<T> col(direct ? 0 : static_cast<std::size_t>(g.groups * K * L));
+    std::vector<T> scratch(gemm_scratch<T>(OCg, K, L));
+    for (auto ci = static_cast<int64_t>(clo); ci < static_cast<int64_t>(chi); ++ci) {
+      T* part = partial.data() + ci * wsize;
+      const int64_t n0 = g.N * ci / chunks, n1 = g.N * (ci + 1) / chunks;
+      for (int64_t n = n0; n < n1; ++n) {
+        const T* xn = x + n * g.in_size();
+        const T* b = xn;
+        if (!direct) {
+          kernels::im2col(g.win, xn, col.data());
+          b = col.data();
+        }
+        for (int64_t gi = 0; gi < g.groups; ++gi) {
+          kernels::gemm<T>(false, true, OCg, K, L, T(1), gy + n * g.out_size() + gi * OCg * L, L,
+                           b + gi * K * L, L, n == n0 ? T(0) : T(1), part + gi * OCg * K, K,
+                           scratch.data());
+        }
+      }
+    }
+  });
+  std::copy(partial.begin(), partial.begin() + wsize, gw);
+  for (int64_t ci = 1; ci < chunks; ++ci) {
+    const T* part = partial.data() + ci * wsize;
+    for (int64_t i = 0; i < wsize; ++i) gw[i] += part[i];
+  }
+}
+
+// y[n, oc, :] += b[oc]
+template <class T>
+void add_bias(int64_t N, int64_t C, int64_t L, const T* b, T* y) {
+  for (int64_t n = 0; n < N; ++n) {
+    for (int64_t c = 0; c < C; ++c) {
+      T* row = y + (n * C + c) * L;
+      const T v = b[c];
+      for (int64_t i = 0; i < L; ++i) row[i] += v;
+    }
+  }
+}
+
+// gb[c] = sum of gy[:, c, :]
+template <class T>
+void bias_grad(int64_t N, int64_t C, int64_t L, const T* gy, T* gb) {
+  for (int64_t c = 0; c < C; ++c) {
+    T acc = 0;
+    for (int64_t n = 0; n < N; ++n) {
+      const T* row = gy + (n * C + c) * L;
+      for (int64_t i = 0; i < L; ++i) acc += row[i];
+    }
+    gb[c] = acc;
+  }
+}
+
+// ---- argument checks and output sizes ----
+
+// "[N, 3, H, W]" for 2 spatial dims, "[N, 3, L]" for 1.
+inline std::string expected_shape(int64_t channels, std::size_t spatial) {
+  return std::string("[N, ") + std::to_string(channels) + (spatial == 1 ? ", L]" : ", H, W]");
+}
+
+// Resolved spatial arguments of one conv call.
+struct ConvParams {
+  std::vector<int64_t> stride, pad_before, pad_after, dilation;
+};
+
+inline ConvParams conv_params(const std::string& who, std::size_t nd, const std::vector<int64_t>& kernel,
+                              const Ints& stride, const ConvPadding& padding, const Ints& dilation) {
+  ConvParams p;
+  p.stride = stride.expand(nd, who, "stride");
+  p.dilation = dilation.expand(nd, who, "dilation");
+  check_positive(p.stride, who, "stride");
+  check_positive(p.dilation, who, "dilation");
+  if (padding.mode.empty()) {
+    p.pad_before = padding.values.expand(nd, who, "padding");
+    check_non_negative(p.pad_before, who, "padding");
+    p.pad_after = p.pad_before;
+  } else if (padding.mode == "valid") {
+    p.pad_before.assign(nd, 0);
+    p.pad_after.assign(nd, 0);
+  } else if (padding.mode == "same") {
+    for (int64_t s : p.stride) {
+      EMBER_CHECK_VALUE(s == 1, who, ": padding='same' is not supported for strided convolutions",
+                        " (stride ", p.stride, ")");
+    }
+    // PyTorch puts the odd extra element of the total padding after (bottom / right).
+    for (std::size_t d = 0; d < nd; ++d) {
+      const int64_t total = p.dilation[d] * (kernel[d] - 1);
+      p.pad_before.push_back(total / 2);
+      p.pad_after.push_back(total - total / 2);
+    }
+  } else {
+    fail(error_kind::value, who, ": padding must be a number, 'same' or 'valid', got '",
+         padding.mode, "'");
+  }
+  return p;
+}
+
+// Checks input/weight/bias of a conv whose input has `channels` channels and `nd` spatial dims,
+// and returns the output's spatial size. `input_spatial` and `kernel` are per spatial dim.
+inline std::vector<int64_t> conv_out_size(const std::string& who, const ConvParams& p,
+                                          const std::vector<int64_t>& input_spatial,
+                                          const std::vector<int64_t>& kernel) {
+  std::vector<int64_t> padded, dilated, out;
+  for (std::size_t d = 0; d < kernel.size(); ++d) {
+    padded.push_back(input_spatial[d] + p.pad_before[d] + p.pad_after[d]);
+    dilated.push_back(p.dilation[d] * (kernel[d] - 1) + 1);
+  }
+  for (std::size_t d = 0; d < kernel.size(); ++d) {
+    EMBER_CHECK_SHAPE(dilated[d] <= padded[d], who, ": kernel size ", dilated,
+                      " (with dilation) is larger than the padded input size ", padded);
+    out.push_back((padded[d] - dilated[d]) / p.stride[d] + 1);
+  }
+  return out;
+}
+
+template <class T>
+void check_conv_tensors(const std::string& who, const Tensor<T>& input, const Tensor<T>& weight,
+                        const Tensor<T>& bias, std::size_t nd, int64_t groups, bool transposed) {
+  EMBER_CHECK_VALUE(input.defined() && weight.defined(), who, ": input and weight must be defined");
+  EMBER_CHECK_VALUE(groups > 0, who, ": groups must be positive, got ", groups);
+  EMBER_CHECK_SHAPE(weight.dim() == static_cast<int64_t>(nd) + 2, who, ": expected a ", nd + 2,
+                    "-d weight, got shape ", weight.shape());
+  const int64_t in_ch = transposed ? weight.size(0) : weight.size(1) * groups;
+  const int64_t out_ch = transposed ? weight.size(1) * groups : weight.size(0);
+  EMBER_CHECK_VALUE(weight.size(0) % groups == 0, who,
+                    ": groups (", groups, ") must divide the weight's first dim; weight shape ",
+                    weight.shape());
+  // Batched [N, C, ...] or unbatched [C, ...].
+  const auto batched = static_cast<int64_t>(nd) + 2;
+  const bool dims_ok = input.dim() == batched || input.dim() == batched - 1;
+  EMBER_CHECK_SHAPE(dims_ok && input.size(input.dim() == batched ? 1 : 0) == in_ch, who,
+                    ": expected input of shape ", expected_shape(in_ch, nd), ", got ",
+                    input.shape());
+  if (bias.defined()) {
+    EMBER_CHECK_SHAPE(bias.dim() == 1 && bias.size(0) == out_ch, who,
+                      ": expected bias of shape [", out_ch, "], got ", bias.shape());
+  }
+}
+
+// Geometry for a conv2d on 4-d contiguous tensors (1-d convs come in with H = 1).
+inline ConvGeom make_geom(const Shape& x, const Shape& w, int64_t groups, const ConvParams& p,
+                          const std::vector<int64_t>& out) {
+  ConvGeom g;
+  g.N = x[0];
+  g.OC = w[0];
+  g.groups = groups;
+  g.win = kernels::ConvWindow{x[1],           x[2],           x[3],         w[2],
+                              w[3],           p.stride[0],    p.stride[1],  p.pad_before[0],
+                              p.pad_before[1], p.dilation[0], p.dilation[1], out[0],
+                              out[1]};
+  return g;
+}
+
+// conv2d on 4-d tensors with resolved params; records the backward.
+template <class T>
+Tensor<T> conv2d_impl(const Tensor<T>& input, const Tensor<T>& weight, const Tensor<T>& bias,
+                      const ConvParams& p, int64_t groups, const std::vector<int64_t>& out_hw) {
+  const ConvGeom g = make_geom(input.shape(), weight.shape(), groups, p, out_hw);
+  const bool has_bias = bias.defined();
+  Tensor<T> x = input.contiguous(), w = weight.contiguous();
+  return autograd::differentiable<T>(
+      autograd::needs_grad(input, weight, bias),
+      [&] {
+        Tensor<T> y = empty<T>({g.N, g.OC, g.win.OH, g.win.OW});
+        conv_forward(g, x.data(), w.data(), y.data());
+        if (has_bias) {
+          Tensor<T> b = bias.contiguous();
+          add_bias(g.N, g.OC, g.L(), b.data(), y.data());
+        }
+        return y;
+      },
+      [&](Tensor<T>& out) {
+        const bool need_x = input.requires_grad(), need_w = weight.requires_grad(),
+                   need_b = has_bias && bias.requires_grad();
+        autograd::record(
+            out, "ConvolutionBackward", {input, weight, bias},
+            [g, need_x, need_w, need_b,
+             sx = need_w ? autograd::save(x, "conv2d") : autograd::SavedTensor<T>(),
+             sw = need_x ? autograd::save(w, "conv2d") : autograd::SavedTensor<T>()](
+                const Tensor<T>& grad) -> std::vector<Tensor<T>> {
+              const Tensor<T> gy = grad.contiguous();
+              Tensor<T> gx, gw, gb;
+              if (need_x) {
+                gx = empty<T>({g.N, g.win.C, g.win.H, g.win.W});
+                conv_backward_input(g, sw.get().data(), gy.data(), gx.data());
+              }
+              if (need_w) {
+                gw = empty<T>({g.OC, g.Cg(), g.win.KH, g.win.KW});
+                conv_backward_weight(g, sx.get().data(), gy.data(), gw.data());
+              }
+              if (need_b) {
+                gb = empty<T>({g.OC});
+                bias_grad(g.N, g.OC, g.L(), gy.data(), gb.data());
+              }
+              return {gx, gw, gb};
+            });
+      });
+}
+
+// Adds a batch dim to an unbatched input (PyTorch accepts [C, ...] as a batch of one).
+template <class T>
+bool unbatched(const Tensor<T>& input, std::size_t nd) {
+  return input.defined() && input.dim() == static_cast<int64_t>(nd) + 1;
+}
+
+}  // namespace detail
+
+// conv2d(input [N, C, H, W], weight [OC, C / groups, KH, KW], bias [OC] or undefined).
+// `who` names the caller in error messages (modules pass their own description).
+template <class T>
+Tensor<T> conv2d(const Tensor<T>& input, const Tensor<T>& weight, const Tensor<T>& bias = {},
+                 const Ints& stride = 1, const ConvPadding& padding = 0, const Ints& dilation = 1,
+                 int64_t groups = 1, const std::string& who = "conv2d") {
+  detail::check_conv_tensors(who, input, weight, bias, 2, groups, false);
+  if (detail::unbatched(input, 2)) {
+    return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups, who)
+        .squeeze(0);
+  }
+  const std::vector<int64_t> kernel{weight.size(2), weight.size(3)};
+  const detail::ConvParams p = detail::conv_params(who, 2, kernel, stride, padding, dilation);
+  const std::vector<int64_t> out = detail::conv_out_size(who, p, {input.size(2), input.size(3)}, kernel);
+  return detail::conv2d_impl(input, weight, bias, p, groups, out);
+}
+
+// conv1d(input [N, C, L], weight [OC, C / groups, K], bias [OC] or undefined): conv2d with H = 1.
+template <class T>
+Tensor<T> conv1d(const Tensor<T>& input, const Tensor<T>& weight, const Tensor<T>& bias = {},
+                 const Ints& stride = 1, const ConvPadding& padding = 0, const Ints& dilation = 1,
+                 int64_t groups = 1, const std::string& who = "conv1d") {
+  detail::check_conv_tensors(who, input, weight, bias, 1, groups, false);
+  if (detail::unbatched(input, 1)) {
+    return conv1d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups, who)
+        .squeeze(0);
+  }
+  const std::vector<int64_t> kernel{weight.size(2)};
+  detail::ConvParams p = detail::conv_params(who, 1, kernel, stride, padding, dilation);
+  const std::vector<int64_t> out = detail::conv_out_size(who, p, {input.size(2)}, kernel);
+  // The H axis of the 2-d problem: size 1, kernel 1, no padding.
+  p.stride.insert(p.stride.begin(), 1);
+  p.dilation.insert(p.dilation.begin(), 1);
+  p.pad_before.insert(p.pad_before.begin(), 0);
+  p.pad_after.insert(p.pad_after.begin(), 0);
+  return detail::conv2d_impl(input.unsqueeze(2), weight.unsqueeze(2), bias, p, groups, {1, out[0]})
+      .squeeze(2);
+}
+
+// conv_transpose2d(input [N, C, H, W], weight [C, OC / groups, KH, KW], bias [OC] or undefined):
+// the gradient of conv2d with respect to its input. Output size per dim:
+// (in - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1.
+template <class T>
+Tensor<T> conv_transpose2d(const Tensor<T>& input, const Tensor<T>& weight,
+                           const Tensor<T>& bias = {}, const Ints& stride = 1,
+                           const Ints& padding = 0, const Ints& output_padding = 0,
+                           int64_t groups = 1, const Ints& dilation = 1,
+                           const std::string& who = "conv_transpose2d") {
+  detail::check_conv_tensors(who, input, weight, bias, 2, groups, true);
+  if (detail::unbatched(input, 2)) {
+    return conv_transpose2d(input.unsqueeze(0), weight, bias, stride, padding, output_padding,
+                            groups, dilation, who)
+        .squeeze(0);
+  }
+  detail::ConvParams p;
+  p.stride = stride.expand(2, who, "stride");
+  p.dilation = dilation.expand(2, who, "dilation");
+  p.pad_before = padding.expand(2, who, "padding");
+  p.pad_after = p.pad_before;
+  const std::vector<int64_t> opad = output_padding.expand(2, who, "output_padding");
+  detail::check_positive(p.stride, who, "stride");
+  detail::check_positive(p.dilation, who, "dilation");
+  detail::check_non_negative(p.pad_before, who, "padding");
+  detail::check_non_negative(opad, who, "output_padding");
+  std::vector<int64_t> out;
+  for (std::size_t d = 0; d < 2; ++d) {
+    EMBER_CHECK_VALUE(opad[d] < p.stride[d] || opad[d] < p.dilation[d], who,
+                      ": output_padding ", opad, " must be smaller than either stride ", p.stride,
+                      " or dilation ", p.dilation);
+    const int64_t k = weight.size(static_cast<int64_t>(d) + 2);
+    out.push_back((input.size(static_cast<int64_t>(d) + 2) - 1) * p.stride[d] - 2 * p.pad_before[d] +
+                  p.dilation[d] * (k - 1) + opad[d] + 1);
+  }
+  EMBER_CHECK_SHAPE(out[0] > 0 && out[1] > 0, who, ": input of shape ", input.shape(),
+                    " gives an empty output of size ", out);
+  // The conv this is the adjoint of: input `out` with OC channels -> output `input` with C.
+  const int64_t C = weight.size(0), OC = weight.size(1) * groups;
+  detail::ConvGeom g;
+  g.N = input.size(0);
+  g.OC = C;
+  g.groups = groups;
+  g.win = kernels::ConvWindow{OC,           out[0],          out[1],          weight.size(2),
+                              weight.size(3), p.stride[0],   p.stride[1],     p.pad_before[0],
+                              p.pad_before[1], p.dilation[0], p.dilation[1], input.size(2),
+                              input.size(3)};
+  const bool has_bias = bias.defined();
+  Tensor<T> x = input.contiguous(), w = weight.contiguous();
+  return autograd::differentiable<T>(
+      autograd::needs_grad(input, weight, bias),
+      [&] {
+        Tensor<T> y = empty<T>({g.N, OC, out[0], out[1]});
+        detail::conv_backward_input(g, w.data(), x.data(), y.data());
+        if (has_bias) {
+          Tensor<T> b = bias.contiguous();
+          detail::add_bias(g.N, OC, out[0] * out[1], b.data(), y.data());
+        }
+        return y;
+      },
+      [&](Tensor<T>& result) {
+        const bool need_x = input.requires_grad(), need_w = weight.requires_grad(),
+                   need_b = has_bias && bias.requires_grad();
+        autograd::record(
+            result, "ConvolutionBackward", {input, weight, bias},
+            [g, need_x, need_w, need_b,
+             sx = need_w ? autograd::save(x, "conv_transpose2d") : autograd::SavedTensor<T>(),
+             sw = need_x ? autograd::save(w, "conv_transpose2d") : autograd::SavedTensor<T>()](
+                const Tensor<T>& grad) -> std::vector<Tensor<T>> {
+              const Tensor<T> gy = grad.contiguous();
+              Tensor<T> gx, gw, gb;
+              if (need_x) {
+                gx = empty<T>({g.N, g.OC, g.win.OH, g.win.OW});
+                detail::conv_forward(g, gy.data(), sw.get().data(), gx.data());
+              }
+              if (need_w) {
+                gw = empty<T>({g.OC, g.Cg(), g.win.KH, g.win.KW});
+                detail::conv_backward_weight(g, gy.data(), sx.get().data(), gw.data());
+              }
+              if (need_b) {
+                gb = empty<T>({g.win.C});
+                detail::bias_grad(g.N, g.win.C, g.win.H * g.win.W, gy.data(), gb.data());
+              }
+              return {gx, gw, gb};
+            });
+      });
+}
+
+}  // namespace ember::F

@@ -1,0 +1,349 @@
+// ember: F::max_pool1d/2d, F::avg_pool1d/2d, F::adaptive_avg_pool2d — differentiable, PyTorch's
+// semantics (ceil_mode, dilation, count_include_pad, unbatched inputs). Direct loops, one (image,
+// channel) plane per task, so results do not depend on the thread count. 1-d pools are 2-d pools
+// with H = 1.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ember/autograd/record.hpp"
+#include "ember/core/tensor.hpp"
+#include "ember/error.hpp"
+#include "ember/functional/conv_args.hpp"
+#include "ember/kernels/parallel.hpp"
+
+namespace ember::F {
+
+namespace detail {
+
+// One pooling window sweep over an [H, W] plane.
+struct PoolGeom {
+  int64_t planes = 0, H = 0, W = 0, OH = 0, OW = 0;
+  int64_t kh = 1, kw = 1, sh = 1, sw = 1, ph = 0, pw = 0, dh = 1, dw = 1;
+};
+
+// PyTorch's pooling_output_shape: floor or ceil, and in ceil mode the last window must start
+// inside the input or its left padding.
+inline int64_t pool_out_size(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d, bool ceil_mode) {
+  const int64_t num = in + 2 * p - d * (k - 1) - 1 + (ceil_mode ? s - 1 : 0);
+  int64_t out = (num >= 0 ? num / s : -((-num + s - 1) / s)) + 1;
+  if (ceil_mode && (out - 1) * s >= in + p) --out;
+  return out;
+}
+
+template <class F>
+void for_each_plane(int64_t planes, F&& fn) {
+  parallel_for(0, static_cast<std::size_t>(planes), 4, [&](std::size_t lo, std::size_t hi) {
+    for (auto p = static_cast<int64_t>(lo); p < static_cast<int64_t>(hi); ++p) fn(p);
+  });
+}
+
+// Resolves kernel/stride/padding/dilation for `nd` spatial dims of a 3-d or 4-d (or 1-d pools:
+// 2-d or 3-d) input and checks them; returns the geometry of the equivalent 2-d pool.
+template <class T>
+PoolGeom pool_geom(const std::string& who, const Tensor<T>& x, std::size_t nd, const Ints& kernel,
+                   const Ints& stride, const Ints& padding, const Ints& dilation, bool ceil_mode,
+                   bool pad_vs_dilated_kernel) {
+  const auto dims = static_cast<int64_t>(nd);
+  EMBER_CHECK_SHAPE(x.defined() && (x.dim() == dims + 1 || x.dim() == dims + 2), who,
+                    ": expected a ", dims + 1, "-d or ", dims + 2, "-d input ",
+                    nd == 1 ? "[N, C, L]" : "[N, C, H, W]", ", got ",
+                    x.defined() ? x.shape() : Shape{});
+  std::vector<int64_t> k = kernel.expand(nd, who, "kernel_size");
+  std::vector<int64_t> s = stride.values.empty() ? k : stride.expand(nd, who, "stride");
+  std::vector<int64_t> p = padding.expand(nd, who, "padding");
+  std::vector<int64_t> d = dilation.expand(nd, who, "dilation");
+  check_positive(k, who, "kernel_size");
+  check_positive(s, who, "stride");
+  check_positive(d, who, "dilation");
+  check_non_negative(p, who, "padding");
+  for (std::size_t i = 0; i < nd; ++i) {
+    const int64_t eff = pad_vs_dilated_kernel ? ((k[i] - 1) * d[i] + 1) : k[i];
+    EMBER_CHECK_VALUE(p[i] <= eff / 2, who, ": padding ", p,
+                      " should be at most half of the (effective) kernel size ", k);
+  }
+  if (nd == 1) {  // the 2-d problem with H = 1
+    k.insert(k.begin(), 1);
+    s.insert(s.begin(), 1);
+    p.insert(p.begin(), 0);
+    d.insert(d.begin(), 1);
+  }
+  PoolGeom g;
+  g.H = nd == 1 ? 1 : x.size(-2);
+  g.W = x.size(-1);
+  g.planes = x.numel() / std::max<int64_t>(1, g.H * g.W);
+  if (g.H * g.W == 0) g.planes = 0;
+  g.kh = k[0];
+  g.kw = k[1];
+  g.sh = s[0];
+  g.sw = s[1];
+  g.ph = p[0];
+  g.pw = p[1];
+  g.dh = d[0];
+  g.dw = d[1];
+  g.OH = pool_out_size(g.H, g.kh, g.sh, g.ph, g.dh, ceil_mode);
+  g.OW = pool_out_size(g.W, g.kw, g.sw, g.pw, g.dw, ceil_mode);
+  EMBER_CHECK_SHAPE(g.OH > 0 && g.OW > 0, who, ": input of shape ", x.shape(),
+                    " is too small for kernel_size ", kernel.values, " (output size ",
+                    nd == 1 ? std::vector<int64_t>{g.OW} : std::vector<int64_t>{g.OH, g.OW}, ")");
+  return g;
+}
+
+template <class T>
+Shape pooled_shape(const Tensor<T>& x, std::size_t nd, const PoolGeom& g) {
+  Shape s = x.shape();
+  s.back() = g.OW;
+  if (nd == 2) s[s.size() - 2] = g.OH;
+  return s;
+}
+
+template <class T>
+Tensor<T> max_pool(const std::string& who, const Tensor<T>& input, std::size_t nd,
+                   const Ints& kernel, const Ints& stride, const Ints& padding,
+                   const Ints& dilation, bool ceil_mode) {
+  const PoolGeom g = pool_geom(who, input, nd, kernel, stride, padding, dilation, ceil_mode, true);
+  const Tensor<T> x = input.contiguous();
+  // Flat index (within its plane) of each output's maximum: the backward routes gradients there.
+  auto argmax = std::make_shared<std::vector<int64_t>>(
+      static_cast<std::size_t>(g.planes * g.OH * g.OW));
+  return autograd::differentiable<T>(
+      autograd::needs_grad(input),
+      [&] {
+        Tensor<T> y = empty<T>(pooled_shape(input, nd, g));
+        const T* px = x.data();
+        T* py = y.data();
+        int64_t* pi = argmax->data();
+        for_each_plane(g.planes, [&](int64_t p) {
+          const T* plane = px + p * g.H * g.W;
+          for (int64_t oh = 0; oh < g.OH; ++oh) {
+            for (int64_t ow = 0; ow < g.OW; ++ow) {
+              T best = -std::numeric_limits<T>::infinity();
+              int64_t at = -1;
+              for (int64_t i = 0; i < g.kh; ++i) {
+                const int64_t ih = oh * g.sh - g.ph + i * g.dh;
+                if (ih < 0 || ih >= g.H) continue;
+                for (int64_t j = 0; j < g.kw; ++j) {
+                  const int64_t iw = ow * g.sw - g.pw + j * g.dw;
+                  if (iw < 0 || iw >= g.W) continue;
+                  const T v = plane[ih * g.W + iw];
+                  if (at < 0 || v > best || std::isnan(v)) {  // NaN wins, like PyTorch
+                    best = v;
+                    at = ih * g.W + iw;
+                    if (std::isnan(v)) break;
+                  }
+                }
+                if (at >= 0 && std::isnan(best)) break;
+              }
+              const int64_t o = (p * g.OH + oh) * g.OW + ow;
+              py[o] = best;
+              pi[o] = at;
+            }
+          }
+        });
+        return y;
+      },
+      [&](Tensor<T>& out) {
+        autograd::record(out, nd == 1 ? "MaxPool1DBackward" : "MaxPool2DBackward", {input},
+                         [g, argmax, shape = input.shape()](const Tensor<T>& grad) {
+                           const Tensor<T> gy = grad.contiguous();
+                           Tensor<T> gx = zeros<T>(shape);
+                           const T* pg = gy.data();
+                           T* px = gx.data();
+                           const int64_t* pi = argmax->data();
+                           for_each_plane(g.planes, [&](int64_t p) {
+                             T* plane = px + p * g.H * g.W;
+                             for (int64_t o = p * g.OH * g.OW; o < (p + 1) * g.OH * g.OW; ++o) {
+                               if (pi[o] >= 0) plane[pi[o]] += pg[o];
+                             }
+                           });
+                           return std::vector<Tensor<T>>{gx};
+                         });
+      });
+}
+
+// Window [start, end) of an average pool along one dim, and its divisor part.
+struct AvgSpan {
+  int64_t lo, hi, padded;
+};
+inline AvgSpan avg_span(int64_t o, int64_t s, int64_t p, int64_t k, int64_t in) {
+  int64_t lo = o * s - p;
+  int64_t hi = std::min(lo + k, in + p);
+  const int64_t padded = hi - lo;
+  lo = std::max<int64_t>(lo, 0);
+  hi = std::min(hi, in);
+  return {lo, hi, padded};
+}
+
+template <class T>
+Tensor<T> avg_pool(const std::string& who, const Tensor<T>& input, std::size_t nd,
+                   const Ints& kernel, const Ints& stride, const Ints& padding, bool ceil_mode,
+                   bool count_include_pad) {
+  const PoolGeom g = pool_geom(who, input, nd, kernel, stride, padding, Ints(1), ceil_mode, false);
+  const Tensor<T> x = input.contiguous();
+  // Visits each output's window: fn(output index, plane offset of row ih, lo/hi of iw, 1/divisor).
+  auto sweep = [g, count_include_pad](int64_t p, auto&& fn) {
+    for (int64_t oh = 0; oh < g.OH; ++oh) {
+      const AvgSpan h = avg_span(oh, g.sh, g.ph, g.kh, g.H);
+      for (int64_t ow = 0; ow < g.OW; ++ow) {
+        const AvgSpan w = avg_span(ow, g.sw, g.pw, g.kw, g.W);
+        const int64_t count =
+            count_include_pad ? h.padded * w.padded : (h.hi - h.lo) * (w.hi - w.lo);
+        fn((p * g.OH + oh) * g.OW + ow, h, w, count);
+      }
+    }
+  };
+  return autograd::differentiable<T>(
+      autograd::needs_grad(input),
+      [&] {
+        Tensor<T> y = empty<T>(pooled_shape(input, nd, g));
+        const T* px = x.data();
+        T* py = y.data();
+        for_each_plane(g.planes, [&](int64_t p) {
+          const T* plane = px + p * g.H * g.W;
+          sweep(p, [&](int64_t o, const AvgSpan& h, const AvgSpan& w, int64_t count) {
+            T acc = 0;
+            for (int64_t ih = h.lo; ih < h.hi; ++ih) {
+              for (int64_t iw = w.lo; iw < w.hi; ++iw) acc += plane[ih * g.W + iw];
+            }
+            py[o] = count > 0 ? acc / static_cast<T>(count) : T(0);
+          });
+        });
+        return y;
+      },
+      [&](Tensor<T>& out) {
+        autograd::record(out, nd == 1 ? "AvgPool1DBackward" : "AvgPool2DBackward", {input},
+                         [g, sweep, shape = input.shape()](const Tensor<T>& grad) {
+                           const Tensor<T> gy = grad.contiguous();
+                           Tensor<T> gx = zeros<T>(shape);
+                           const T* pg = gy.data();
+                           T* px = gx.data();
+                           for_each_plane(g.planes, [&](int64_t p) {
+                             T* plane = px + p * g.H * g.W;
+                             sweep(p, [&](int64_t o, const AvgSpan& h, const AvgSpan& w,
+                                          int64_t count) {
+                               if (count <= 0) return;
+                               const T v = pg[o] / static_cast<T>(count);
+                               for (int64_t ih = h.lo; ih < h.hi; ++ih) {
+                                 for (int64_t iw = w.lo; iw < w.hi; ++iw) plane[ih * g.W + iw] += v;
+                               }
+                             });
+                           });
+                           return std::vector<Tensor<T>>{gx};
+                         });
+      });
+}
+
+}  // namespace detail
+
+// max_pool2d(input [N, C, H, W] or [C, H, W]); stride defaults to kernel_size.
+template <class T>
+Tensor<T> max_pool2d(const Tensor<T>& input, const Ints& kernel_size,
+                     const Ints& stride = std::vector<int64_t>{}, const Ints& padding = 0,
+                     const Ints& dilation = 1, bool ceil_mode = false,
+                     const std::string& who = "max_pool2d") {
+  return detail::max_pool(who, input, 2, kernel_size, stride, padding, dilation, ceil_mode);
+}
+
+// max_pool1d(input [N, C, L] or [C, L]); stride defaults to kernel_size.
+template <class T>
+Tensor<T> max_pool1d(const Tensor<T>& input, const Ints& kernel_size,
+                     const Ints& stride = std::vector<int64_t>{}, const Ints& padding = 0,
+                     const Ints& dilation = 1, bool ceil_mode = false,
+                     const std::string& who = "max_pool1d") {
+  return detail::max_pool(who, input, 1, kernel_size, stride, padding, dilation, ceil_mode);
+}
+
+// avg_pool2d(input [N, C, H, W] or [C, H, W]); stride defaults to kernel_size.
+template <class T>
+Tensor<T> avg_pool2d(const Tensor<T>& input, const Ints& kernel_size,
+                     const Ints& stride = std::vector<int64_t>{}, const Ints& padding = 0,
+                     bool ceil_mode = false, bool count_include_pad = true,
+                     const std::string& who = "avg_pool2d") {
+  return detail::avg_pool(who, input, 2, kernel_size, stride, padding, ceil_mode,
+                          count_include_pad);
+}
+
+// avg_pool1d(input [N, C, L] or [C, L]); stride defaults to kernel_size.
+template <class T>
+Tensor<T> avg_pool1d(const Tensor<T>& input, const Ints& kernel_size,
+                     const Ints& stride = std::vector<int64_t>{}, const Ints& padding = 0,
+                     bool ceil_mode = false, bool count_include_pad = true,
+                     const std::string& who = "avg_pool1d") {
+  return detail::avg_pool(who, input, 1, kernel_size, stride, padding, ceil_mode,
+                          count_include_pad);
+}
+
+// adaptive_avg_pool2d(input [N, C, H, W] or [C, H, W], output_size [OH, OW]): output cell i
+// averages input rows [floor(i * H / OH), ceil((i + 1) * H / OH)), likewise for columns.
+template <class T>
+Tensor<T> adaptive_avg_pool2d(const Tensor<T>& input, const Ints& output_size,
+                              const std::string& who = "adaptive_avg_pool2d") {
+  EMBER_CHECK_SHAPE(input.defined() && (input.dim() == 3 || input.dim() == 4), who,
+                    ": expected a 3-d or 4-d input [N, C, H, W], got ",
+                    input.defined() ? input.shape() : Shape{});
+  const std::vector<int64_t> os = output_size.expand(2, who, "output_size");
+  detail::check_positive(os, who, "output_size");
+  const int64_t H = input.size(-2), W = input.size(-1), OH = os[0], OW = os[1];
+  EMBER_CHECK_SHAPE(H > 0 && W > 0, who, ": expected non-empty spatial dims, got input ",
+                    input.shape());
+  const int64_t planes = input.numel() / (H * W);
+  Shape out_shape = input.shape();
+  out_shape[out_shape.size() - 2] = OH;
+  out_shape.back() = OW;
+  const Tensor<T> x = input.contiguous();
+  auto sweep = [=](int64_t p, auto&& fn) {
+    for (int64_t oh = 0; oh < OH; ++oh) {
+      const int64_t h0 = oh * H / OH, h1 = ((oh + 1) * H + OH - 1) / OH;
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        const int64_t w0 = ow * W / OW, w1 = ((ow + 1) * W + OW - 1) / OW;
+        fn((p * OH + oh) * OW + ow, h0, h1, w0, w1);
+      }
+    }
+  };
+  return autograd::differentiable<T>(
+      autograd::needs_grad(input),
+      [&] {
+        Tensor<T> y = empty<T>(out_shape);
+        const T* px = x.data();
+        T* py = y.data();
+        detail::for_each_plane(planes, [&](int64_t p) {
+          const T* plane = px + p * H * W;
+          sweep(p, [&](int64_t o, int64_t h0, int64_t h1, int64_t w0, int64_t w1) {
+            T acc = 0;
+            for (int64_t ih = h0; ih < h1; ++ih) {
+              for (int64_t iw = w0; iw < w1; ++iw) acc += plane[ih * W + iw];
+            }
+            py[o] = acc / static_cast<T>((h1 - h0) * (w1 - w0));
+          });
+        });
+        return y;
+      },
+      [&](Tensor<T>& out) {
+        autograd::record(
+            out, "AdaptiveAvgPool2DBackward", {input},
+            [planes, H, W, sweep, shape = input.shape()](const Tensor<T>& grad) {
+              const Tensor<T> gy = grad.contiguous();
+              Tensor<T> gx = zeros<T>(shape);
+              const T* pg = gy.data();
+              T* px = gx.data();
+              detail::for_each_plane(planes, [&](int64_t p) {
+                T* plane = px + p * H * W;
+                sweep(p, [&](int64_t o, int64_t h0, int64_t h1, int64_t w0, int64_t w1) {
+                  const T v = pg[o] / static_cast<T>((h1 - h0) * (w1 - w0));
+                  for (int64_t ih = h0; ih < h1; ++ih) {
+                    for (int64_t iw = w0; iw < w1; ++iw) plane[ih * W + iw] += v;
+                  }
+                });
+              });
+              return std::vector<Tensor<T>>{gx};
+            });
+      });
+}
+
+}  // namespace ember::F

@@ -1,0 +1,101 @@
+// ember: im2col / col2im for one image, the layout step that turns a convolution into a GEMM.
+//
+// Plain templates on the element type, called only from generic (non-per-ISA) code, so they carry
+// no ODR hazard. The heavy lifting stays in the dispatched GEMM.
+//
+// Layout: the image is [C, H, W] contiguous; the column matrix is [C * KH * KW, OH * OW] row-major,
+// row (c, kh, kw), column (oh, ow): the input pixel (oh * sh - ph + kh * dh, ow * sw - pw + kw * dw),
+// or zero where that lies in the padding. Asymmetric padding ("same" with an even kernel) only
+// needs OH/OW to be given: rows past the bottom/right edge read as zero too.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+namespace ember::kernels {
+
+// Geometry of a 2-d convolution window over one image.
+struct ConvWindow {
+  int64_t C, H, W;     // image channels and size
+  int64_t KH, KW;      // kernel size
+  int64_t sh, sw;      // stride
+  int64_t ph, pw;      // padding before the first row / column
+  int64_t dh, dw;      // dilation
+  int64_t OH, OW;      // output size
+};
+
+namespace detail {
+
+// The output columns [lo, hi) whose input column ow * s - p + off lies inside [0, size).
+inline void valid_range(int64_t size, int64_t s, int64_t p, int64_t off, int64_t n, int64_t& lo,
+                        int64_t& hi) {
+  const int64_t first = p - off;  // need ow * s >= first
+  lo = first <= 0 ? 0 : (first + s - 1) / s;
+  const int64_t last = size - 1 + p - off;  // need ow * s <= last
+  hi = last < 0 ? 0 : last / s + 1;
+  lo = std::min(lo, n);
+  hi = std::max(std::min(hi, n), lo);
+}
+
+}  // namespace detail
+
+template <class T>
+void im2col(const ConvWindow& g, const T* image, T* col) {
+  const int64_t L = g.OH * g.OW;
+  for (int64_t c = 0; c < g.C; ++c) {
+    for (int64_t kh = 0; kh < g.KH; ++kh) {
+      for (int64_t kw = 0; kw < g.KW; ++kw) {
+        T* row = col + ((c * g.KH + kh) * g.KW + kw) * L;
+        int64_t lo, hi;
+        detail::valid_range(g.W, g.sw, g.pw, kw * g.dw, g.OW, lo, hi);
+        for (int64_t oh = 0; oh < g.OH; ++oh) {
+          T* dst = row + oh * g.OW;
+          const int64_t ih = oh * g.sh - g.ph + kh * g.dh;
+          if (ih < 0 || ih >= g.H) {
+            std::fill(dst, dst + g.OW, T(0));
+            continue;
+          }
+          // Index arithmetic (not pointer offsets) because base alone may be negative.
+          const int64_t base = (c * g.H + ih) * g.W - g.pw + kw * g.dw;
+          std::fill(dst, dst + lo, T(0));
+          if (g.sw == 1) {
+            for (int64_t ow = lo; ow < hi; ++ow) dst[ow] = image[base + ow];
+          } else {
+            for (int64_t ow = lo; ow < hi; ++ow) dst[ow] = image[base + ow * g.sw];
+          }
+          std::fill(dst + hi, dst + g.OW, T(0));
+        }
+      }
+    }
+  }
+}
+
+// The adjoint of im2col: adds every column entry into the pixel it was read from. `image` must be
+// zeroed (or hold values to add to) by the caller. Serial within an image, so the order of the
+// additions into one pixel is fixed.
+template <class T>
+void col2im(const ConvWindow& g, const T* col, T* image) {
+  const int64_t L = g.OH * g.OW;
+  for (int64_t c = 0; c < g.C; ++c) {
+    for (int64_t kh = 0; kh < g.KH; ++kh) {
+      for (int64_t kw = 0; kw < g.KW; ++kw) {
+        const T* row = col + ((c * g.KH + kh) * g.KW + kw) * L;
+        int64_t lo, hi;
+        detail::valid_range(g.W, g.sw, g.pw, kw * g.dw, g.OW, lo, hi);
+        for (int64_t oh = 0; oh < g.OH; ++oh) {
+          const int64_t ih = oh * g.sh - g.ph + kh * g.dh;
+          if (ih < 0 || ih >= g.H) continue;
+          const T* src = row + oh * g.OW;
+          const int64_t base = (c * g.H + ih) * g.W - g.pw + kw * g.dw;
+          if (g.sw == 1) {
+            for (int64_t ow = lo; ow < hi; ++ow) image[base + ow] += src[ow];
+          } else {
+            for (int64_t ow = lo; ow < hi; ++ow) image[base + ow * g.sw] += src[ow];
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace ember::kernels
