@@ -106,9 +106,9 @@ GradcheckResult gradcheck(F&& fn, const std::vector<Tensor<double>>& inputs, dou
       double* p = x.data() + offs[e];
       const double saved = *p;
       *p = saved + eps;
-      const Tensor<double> plus = fn(inputs).contiguous();
+      const Tensor<double> plus = fn(inputs).clone();  // clone: fn may return a view of x
       *p = saved - eps;
-      const Tensor<double> minus = fn(inputs).contiguous();
+      const Tensor<double> minus = fn(inputs).clone();
       *p = saved;
       for (int64_t j = 0; j < nout; ++j) {
         const double numeric = (plus.data()[j] - minus.data()[j]) / (2 * eps);

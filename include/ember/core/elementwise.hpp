@@ -7,6 +7,7 @@
 #include <cmath>
 #include <type_traits>
 
+#include "ember/autograd/index_helpers.hpp"
 #include "ember/autograd/record.hpp"
 #include "ember/core/creation.hpp"
 #include "ember/core/iterate.hpp"
@@ -640,8 +641,21 @@ Tensor<T> clamp(const Tensor<T>& a, T lo, T hi) {
 }
 
 // where(cond, a, b): a where cond is nonzero, else b; all three broadcast together.
+namespace detail {
+template <class T, class M>
+Tensor<T> where_forward(const Tensor<M>& cond, const Tensor<T>& a, const Tensor<T>& b);
+}  // namespace detail
+
 template <class T, class M>
 Tensor<T> where(const Tensor<M>& cond, const Tensor<T>& a, const Tensor<T>& b) {
+  return autograd::differentiable<T>(
+      autograd::needs_grad(a, b), [&] { return detail::where_forward(cond, a, b); },
+      [&](auto& out) { detail::WhereBackward::record(out, cond, a, b); });
+}
+
+namespace detail {
+template <class T, class M>
+Tensor<T> where_forward(const Tensor<M>& cond, const Tensor<T>& a, const Tensor<T>& b) {
   cond.check_defined("where");
   a.check_defined("where");
   b.check_defined("where");
@@ -665,6 +679,7 @@ Tensor<T> where(const Tensor<M>& cond, const Tensor<T>& a, const Tensor<T>& b) {
   });
   return out;
 }
+}  // namespace detail
 template <class T, class M, class S, enable_if_scalar_t<S> = 0>
 Tensor<T> where(const Tensor<M>& cond, const Tensor<T>& a, S b) {
   return where(cond, a, detail::scalar_operand<T>(static_cast<T>(b)));

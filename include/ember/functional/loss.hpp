@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ember/core/tensor.hpp"
+#include "ember/functional/activation.hpp"
 #include "ember/error.hpp"
 
 namespace ember::F {
@@ -33,10 +34,10 @@ void check_same_shape(const Tensor<T>& input, const Tensor<T>& target, const cha
                     " and target of shape ", target.shape(), " differ");
 }
 
-// log_softmax over dim 1 (the class dim), as x - logsumexp(x).
+// log_softmax over dim 1 (the class dim): the fused row kernel with its own backward.
 template <class T>
 Tensor<T> log_softmax_classes(const Tensor<T>& x) {
-  return x.sub(x.logsumexp({1}, /*keepdim=*/true));
+  return log_softmax(x, 1);
 }
 
 // Checks class-index targets against [0, C) (ignore_index excepted) and the input's shape:
