@@ -1,10 +1,10 @@
 #!/bin/sh
 # The README's test command: installs what is missing, builds everything and runs the test suite.
 # Options (for CI and developers):
-#   --sanitize        build in build-asan/ with -fsanitize=address,undefined; any report fails
-#   --compiler CXX    use another compiler (e.g. clang++-14), building in build-<name>/
-# The extra builds skip the benchmarks and the consumer-package tests (the README command builds
-# and runs those), which keeps CI within its time budget.
+#   --sanitize        build with -fsanitize=address,undefined (in build-asan*/); any report fails
+#   --compiler CXX    use another compiler (e.g. clang++-14), building in build-*<name>/
+# The extra builds skip the benchmarks, the header self-containment check and the consumer-package
+# tests (the README command builds and runs those), which keeps CI within its time budget.
 set -eu
 cd "$(dirname "$0")/.."
 build=build
@@ -12,12 +12,13 @@ cxx=""
 sanitize=""
 while [ $# -gt 0 ]; do
   case $1 in
-    --sanitize) sanitize=address,undefined; build=build-asan ;;
-    --compiler) cxx=$2; build=build-$(basename "$2"); shift ;;
+    --sanitize) sanitize=address,undefined ;;
+    --compiler) cxx=$2; shift ;;
     *) echo "run-tests.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
   shift
 done
+build=build${sanitize:+-asan}${cxx:+-$(basename "$cxx")}
 extra=""
 case $cxx in clang*) extra="libomp-14-dev clang-14" ;; esac
 ./tools/install-deps.sh $extra
@@ -27,7 +28,7 @@ full=ON
 [ -n "$sanitize$cxx" ] && full=OFF
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE=-O2 \
   ${cxx:+-DCMAKE_CXX_COMPILER=$cxx} -DEMBER_SANITIZE="$sanitize" -DEMBER_BUILD_BENCHMARKS=$full \
-  >/dev/null
+  -DEMBER_CHECK_HEADERS=$full >/dev/null
 cmake --build "$build" --parallel "$(nproc)"
 echo "[tests] running"
 if [ -n "$sanitize" ]; then
