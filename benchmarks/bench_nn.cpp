@@ -13,7 +13,7 @@ namespace F = ember::F;
 template <class Fn>
 void fwd_bwd(benchmark::State& state, const ember::Shape& shape, Fn fn) {
   ember::Generator g(1);
-  const Tensor<float> x = ember::randn<float>(shape, &g).requires_grad_();
+  Tensor<float> x = ember::randn<float>(shape, &g).requires_grad_();
   const Tensor<float> gy = ember::randn<float>(shape, &g);
   for (auto _ : state) {
     Tensor<float> y = fn(x);
