@@ -75,3 +75,4 @@ BENCHMARK(BM_layer_norm_composite);
 BENCHMARK(BM_gelu_tanh_pointwise);
 BENCHMARK(BM_gelu_tanh_composite);
 BENCHMARK(BM_linear_forward)->Arg(1)->Arg(64);
+BENCHMARK_MAIN();
