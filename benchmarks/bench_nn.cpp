@@ -13,7 +13,7 @@ namespace F = ember::F;
 template <class Fn>
 void fwd_bwd(benchmark::State& state, const ember::Shape& shape, Fn fn) {
   ember::Generator g(1);
-  const Tensor<float> x = ember::randn<float>(shape, &g).requires_grad_();
+  Tensor<float> x = ember::randn<float>(shape, &g).requires_grad_();
   const Tensor<float> gy = ember::randn<float>(shape, &g);
   for (auto _ : state) {
     Tensor<float> y = fn(x);
@@ -75,3 +75,4 @@ BENCHMARK(BM_layer_norm_composite);
 BENCHMARK(BM_gelu_tanh_pointwise);
 BENCHMARK(BM_gelu_tanh_composite);
 BENCHMARK(BM_linear_forward)->Arg(1)->Arg(64);
+BENCHMARK_MAIN();

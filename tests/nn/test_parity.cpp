@@ -126,7 +126,7 @@ void run_case(const SafetensorsFile& f, const Case<T>& c) {
     if (const auto* bf = std::get_if<Tensor<T>>(&b)) {
       expect_close("buffer " + k, *bf, load<double>(f, key));
     } else {
-      CAPTURE(k);
+      CAPTURE(key);
       CHECK(std::get<Tensor<int64_t>>(b).item() == load<int64_t>(f, key).item());
     }
   }
