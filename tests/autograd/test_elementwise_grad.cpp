@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "ember/ember.hpp"
@@ -40,7 +41,10 @@ TEST_CASE("binary ops: same shapes, broadcasting both ways, strided operands") {
       {"minimum", [](auto& a, auto& b) { return a.minimum(b); }},
       {"operators", [](auto& a, auto& b) { return (a * b - a / (b * b + 1.0)) + 2.0 * a; }},
   };
-  for (const auto& [name, op] : ops) {
+  for (const auto& entry : ops) {
+    // Named copies: clang 14 cannot capture structured bindings in lambdas.
+    const std::string& name = entry.first;
+    const Binary& op = entry.second;
     check(name + " [2,3]x[2,3]", [&](const Inputs& in) { return op(in[0], in[1]); },
           {leaf({2, 3}, 1), leaf({2, 3}, 2)});
     check(name + " [2,3]x[3]", [&](const Inputs& in) { return op(in[0], in[1]); },
@@ -83,7 +87,10 @@ TEST_CASE("unary ops and activations") {
       {"clamp_max", [](auto& x) { return x.clamp_max(0.25); }, -1, 1},
   };
   uint64_t seed = 100;
-  for (const auto& [name, op, lo, hi] : ops) {
+  for (const auto& entry : ops) {
+    const std::string& name = std::get<0>(entry);
+    const Unary& op = std::get<1>(entry);
+    const double lo = std::get<2>(entry), hi = std::get<3>(entry);
     check(name, [&](const Inputs& in) { return op(in[0]); }, {leaf({3, 4}, seed++, lo, hi)});
     check(name + " strided", [&](const Inputs& in) { return op(in[0].t()); },
           {leaf({4, 3}, seed++, lo, hi)});
