@@ -13,6 +13,9 @@ namespace detail {
 // Register tile (mr x nr), and the cache blocks: kc (depth of one packed panel), mc (rows of A
 // packed per block), nc (columns of B packed per block).
 // ns: columns of B packed per pass (several nc blocks, so threads can each take some).
+// The functions below are called both from generic code and from the per-ISA units. `static` gives
+// each translation unit its own copy, so an out-of-line copy compiled with AVX-512 flags can never
+// be linked into generic code (the ODR hazard of DESIGN section 3).
 struct GemmBlocking {
   std::size_t mr, nr, kc, mc, nc, ns;
 };
@@ -25,7 +28,7 @@ struct GemmBlocking {
 //  - the packed B block (kc x nc) stays in L2 (about 512 KiB);
 //  - the packed A block (mc x kc) is packed once per kc slice and read from L3.
 template <class T>
-constexpr GemmBlocking gemm_blocking(std::size_t lanes, std::size_t regs) noexcept {
+static constexpr GemmBlocking gemm_blocking(std::size_t lanes, std::size_t regs) noexcept {
   GemmBlocking b{};
   if (lanes <= 1) {
     b.mr = 4;
@@ -48,20 +51,20 @@ constexpr GemmBlocking gemm_blocking(std::size_t lanes, std::size_t regs) noexce
 }
 
 template <class T>
-constexpr std::size_t gemm_round_up(std::size_t x, std::size_t to) noexcept {
+static constexpr std::size_t gemm_round_up(std::size_t x, std::size_t to) noexcept {
   return (x + to - 1) / to * to;
 }
 
 // Elements per 64-byte line: every scratch region starts on a cache line.
 template <class T>
-constexpr std::size_t gemm_line_elems() noexcept {
+static constexpr std::size_t gemm_line_elems() noexcept {
   return 64 / sizeof(T) > 0 ? 64 / sizeof(T) : 1;
 }
 
 // Scratch one GEMM with blocking `b` uses: packed B pass (kc x ns), packed A block (mc x kc) and
 // one packed edge panel of B (kc x nr), each on its own cache line, plus slack to align the base.
 template <class T>
-constexpr std::size_t gemm_scratch_elems(const GemmBlocking& b, std::size_t m, std::size_t n,
+static constexpr std::size_t gemm_scratch_elems(const GemmBlocking& b, std::size_t m, std::size_t n,
                                          std::size_t k) noexcept {
   if (m == 0 || n == 0 || k == 0) return 0;
   const std::size_t line = gemm_line_elems<T>();
@@ -81,7 +84,7 @@ constexpr std::size_t gemm_scratch_elems(const GemmBlocking& b, std::size_t m, s
 // the problem (at most about 6 MiB for float, 9 MiB for double). Passing scratch == nullptr makes
 // the call allocate (64-byte aligned) and free its own. The pointer needs only T's alignment.
 template <class T>
-constexpr std::size_t gemm_scratch_size(std::size_t m, std::size_t n, std::size_t k) noexcept {
+static constexpr std::size_t gemm_scratch_size(std::size_t m, std::size_t n, std::size_t k) noexcept {
   std::size_t best = detail::gemm_scratch_elems<T>(detail::gemm_blocking<T>(1, 16), m, n, k);
   for (std::size_t lanes = 2; lanes <= 64 / sizeof(T); lanes *= 2) {
     for (std::size_t regs = 16; regs <= 32; regs *= 2) {
