@@ -50,14 +50,22 @@ Args parse(int argc, char** argv) {
     if (i + 1 >= argc) usage(("missing value after " + k).c_str());
     const std::string v = argv[++i];
     try {
-      if (k == "--epochs") a.epochs = std::stoi(v);
-      else if (k == "--batch-size") a.batch_size = std::stoll(v);
-      else if (k == "--threads") a.threads = std::stoi(v);
-      else if (k == "--seed") a.seed = std::stoull(v);
-      else if (k == "--lr") a.lr = std::stod(v);
-      else if (k == "--data") a.data = v;
-      else if (k == "--out") a.out = v;
-      else usage(("unknown option " + k).c_str());
+      if (k == "--epochs")
+        a.epochs = std::stoi(v);
+      else if (k == "--batch-size")
+        a.batch_size = std::stoll(v);
+      else if (k == "--threads")
+        a.threads = std::stoi(v);
+      else if (k == "--seed")
+        a.seed = std::stoull(v);
+      else if (k == "--lr")
+        a.lr = std::stod(v);
+      else if (k == "--data")
+        a.data = v;
+      else if (k == "--out")
+        a.out = v;
+      else
+        usage(("unknown option " + k).c_str());
     } catch (const std::logic_error&) {
       usage(("bad value for " + k + ": " + v).c_str());
     }
@@ -69,8 +77,8 @@ Args parse(int argc, char** argv) {
 // Images as [N, 1, 28, 28] floats, normalised with the training set's mean and deviation.
 ember::data::TensorDataset<float> load(const std::string& dir, const std::string& kind) {
   const auto images = ember::io::load_mnist_images(dir + "/" + kind + "-images-idx3-ubyte.gz");
-  const auto labels = ember::io::load_mnist_labels(dir + "/" + kind + "-labels-idx1-ubyte.gz",
-                                                   images.shape[0]);
+  const auto labels =
+      ember::io::load_mnist_labels(dir + "/" + kind + "-labels-idx1-ubyte.gz", images.shape[0]);
   const int64_t n = images.shape[0];
   Tensor<float> x({n, 1, 28, 28});
   for (std::size_t i = 0; i < images.data.size(); ++i) {

@@ -11,7 +11,9 @@
 class ProgressBar {
  public:
   ProgressBar(std::string label, long total)
-      : label_(std::move(label)), total_(total), tty_(isatty(fileno(stderr)) != 0),
+      : label_(std::move(label)),
+        total_(total),
+        tty_(isatty(fileno(stderr)) != 0),
         start_(std::chrono::steady_clock::now()) {}
 
   // done: samples processed so far; loss and accuracy: running means over the epoch.
@@ -27,7 +29,8 @@ class ProgressBar {
     std::string bar(static_cast<std::size_t>(filled), '=');
     if (filled < width) bar += '>';
     bar.resize(width, ' ');
-    std::fprintf(stderr, "%s%s [%s] %6ld/%ld  loss %.4f  acc %5.1f%%  %6.0f samples/s  %4.0fs left%s",
+    std::fprintf(stderr,
+                 "%s%s [%s] %6ld/%ld  loss %.4f  acc %5.1f%%  %6.0f samples/s  %4.0fs left%s",
                  tty_ ? "\r" : "", label_.c_str(), bar.c_str(), done, total_, loss,
                  100.0 * accuracy, rate, eta, tty_ ? "" : "\n");
     std::fflush(stderr);

@@ -25,14 +25,22 @@ enum class error_kind { generic, shape, index, value, type, format, io, runtime 
 
 inline const char* error_kind_name(error_kind k) noexcept {
   switch (k) {
-    case error_kind::shape: return "shape_error";
-    case error_kind::index: return "index_error";
-    case error_kind::value: return "value_error";
-    case error_kind::type: return "type_error";
-    case error_kind::format: return "format_error";
-    case error_kind::io: return "io_error";
-    case error_kind::runtime: return "runtime_error";
-    case error_kind::generic: break;
+    case error_kind::shape:
+      return "shape_error";
+    case error_kind::index:
+      return "index_error";
+    case error_kind::value:
+      return "value_error";
+    case error_kind::type:
+      return "type_error";
+    case error_kind::format:
+      return "format_error";
+    case error_kind::io:
+      return "io_error";
+    case error_kind::runtime:
+      return "runtime_error";
+    case error_kind::generic:
+      break;
   }
   return "error";
 }
@@ -138,14 +146,22 @@ std::string concat(const Parts&... parts) {
   if (error_handler h = error_handler_slot().load()) h(kind, msg.c_str());
 #if EMBER_EXCEPTIONS
   switch (kind) {
-    case error_kind::shape: throw shape_error(msg);
-    case error_kind::index: throw index_error(msg);
-    case error_kind::value: throw value_error(msg);
-    case error_kind::type: throw type_error(msg);
-    case error_kind::format: throw format_error(msg);
-    case error_kind::io: throw io_error(msg);
-    case error_kind::runtime: throw runtime_error(msg);
-    case error_kind::generic: break;
+    case error_kind::shape:
+      throw shape_error(msg);
+    case error_kind::index:
+      throw index_error(msg);
+    case error_kind::value:
+      throw value_error(msg);
+    case error_kind::type:
+      throw type_error(msg);
+    case error_kind::format:
+      throw format_error(msg);
+    case error_kind::io:
+      throw io_error(msg);
+    case error_kind::runtime:
+      throw runtime_error(msg);
+    case error_kind::generic:
+      break;
   }
   throw error(msg);
 #else
@@ -165,8 +181,8 @@ template <class... Parts>
 }  // namespace ember
 
 // The message parts are evaluated only when the check fails.
-#define EMBER_CHECK_KIND(cond, kind, ...)                        \
-  do {                                                           \
+#define EMBER_CHECK_KIND(cond, kind, ...)                               \
+  do {                                                                  \
     if (!(cond)) ::ember::fail(::ember::error_kind::kind, __VA_ARGS__); \
   } while (false)
 
@@ -183,9 +199,9 @@ template <class... Parts>
 #ifdef NDEBUG
 #define EMBER_ASSERT(cond) ((void)0)
 #else
-#define EMBER_ASSERT(cond)                                                               \
-  ((cond) ? (void)0                                                                      \
+#define EMBER_ASSERT(cond)                                                                 \
+  ((cond) ? (void)0                                                                        \
           : (std::fprintf(stderr, "ember: internal assertion failed: %s (%s:%d)\n", #cond, \
-                          __FILE__, __LINE__),                                           \
+                          __FILE__, __LINE__),                                             \
              std::abort()))
 #endif

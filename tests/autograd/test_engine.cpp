@@ -11,7 +11,9 @@
 using ember::Tensor;
 
 namespace {
-Tensor<double> vec(std::initializer_list<double> v) { return ember::tensor<double>(v); }
+Tensor<double> vec(std::initializer_list<double> v) {
+  return ember::tensor<double>(v);
+}
 }  // namespace
 
 TEST_CASE("gradients of an expression reach every leaf and accumulate across backward calls") {
@@ -112,7 +114,7 @@ TEST_CASE("autograd::grad returns gradients without touching .grad") {
   Tensor<double> h = z.mul(z);  // h = (xy)^2
   auto g = ember::autograd::grad<double>({h}, {x, z}, {ember::ones_like(h)}, true);
   CHECK(g[0](1) == doctest::Approx(2 * 8.0 * 4.0));  // 2 (xy) y
-  CHECK(g[1](0) == doctest::Approx(2 * 3.0));         // 2 z
+  CHECK(g[1](0) == doctest::Approx(2 * 3.0));        // 2 z
   CHECK(!x.grad().defined());
   CHECK(!y.grad().defined());
   CHECK_THROWS_WITH_AS(ember::autograd::grad<double>({h}, {unused}, {ember::ones_like(h)}, true),

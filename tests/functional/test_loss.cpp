@@ -58,8 +58,12 @@ void run_case(const std::string& c, const LossFn& loss) {
   check_close(x.grad(), get(c + "/grad_input"), c + " grad_input");
 }
 
-Tensor<int64_t> idx(const std::string& c) { return get<int64_t>(c + "/target"); }
-Tensor<double> tgt(const std::string& c) { return get(c + "/target"); }
+Tensor<int64_t> idx(const std::string& c) {
+  return get<int64_t>(c + "/target");
+}
+Tensor<double> tgt(const std::string& c) {
+  return get(c + "/target");
+}
 
 }  // namespace
 
@@ -128,9 +132,9 @@ TEST_CASE("loss arguments are checked with the offending values") {
   CHECK_THROWS_WITH_AS(ember::F::mse_loss(logits, ember::zeros<double>({4})),
                        "mse_loss: input of shape [4, 5] and target of shape [4] differ",
                        ember::shape_error);
-  CHECK_THROWS_WITH_AS(ember::F::binary_cross_entropy(ember::full<double>({2}, 1.5),
-                                                      ember::zeros<double>({2})),
-                       "binary_cross_entropy: input values must be in [0, 1], got 1.5 at flat "
-                       "index 0",
-                       ember::value_error);
+  CHECK_THROWS_WITH_AS(
+      ember::F::binary_cross_entropy(ember::full<double>({2}, 1.5), ember::zeros<double>({2})),
+      "binary_cross_entropy: input values must be in [0, 1], got 1.5 at flat "
+      "index 0",
+      ember::value_error);
 }

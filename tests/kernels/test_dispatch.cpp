@@ -13,11 +13,16 @@ namespace {
 // The xsimd arch each generated unit must have been compiled for: proof that its flags applied.
 const char* expected_arch(Isa isa) {
   switch (isa) {
-    case Isa::scalar: return "scalar";
-    case Isa::sse2: return "sse2";
-    case Isa::avx2: return "fma3+avx2";
-    case Isa::avx512: return "avx512bw";
-    case Isa::neon: return "arm64+neon";  // xsimd::neon64::name() in xsimd 8.1
+    case Isa::scalar:
+      return "scalar";
+    case Isa::sse2:
+      return "sse2";
+    case Isa::avx2:
+      return "fma3+avx2";
+    case Isa::avx512:
+      return "avx512bw";
+    case Isa::neon:
+      return "arm64+neon";  // xsimd::neon64::name() in xsimd 8.1
   }
   return "?";
 }
@@ -63,11 +68,10 @@ TEST_CASE("ISA names parse and unknown names are rejected with the valid list") 
   CHECK(ember::current_isa() == Isa::scalar);  // a failed request changes nothing
 #if defined(EMBER_ARCH_X86_64)
   const std::string avail = ember::kernels::detail::isa_list(ember::available_isas());
-  CHECK_THROWS_WITH_AS(ember::set_isa(Isa::neon),
-                       ("set_isa: ISA 'neon' does not exist on this architecture; available: " +
-                        avail)
-                           .c_str(),
-                       ember::value_error);
+  CHECK_THROWS_WITH_AS(
+      ember::set_isa(Isa::neon),
+      ("set_isa: ISA 'neon' does not exist on this architecture; available: " + avail).c_str(),
+      ember::value_error);
 #endif
 }
 
@@ -93,7 +97,8 @@ TEST_CASE_TEMPLATE("axpy matches a double-precision reference on every ISA", T, 
         }
         const T sentinel = ybuf[misalign ? 0 : n];
         ember::kernels::axpy<T>(n, T(1.5), x, y);
-        for (std::size_t i = 0; i < n; ++i) CHECK(static_cast<double>(y[i]) == doctest::Approx(ref[i]));
+        for (std::size_t i = 0; i < n; ++i)
+          CHECK(static_cast<double>(y[i]) == doctest::Approx(ref[i]));
         CHECK(ybuf[misalign ? 0 : n] == sentinel);  // nothing written outside [y, y + n)
       }
     }

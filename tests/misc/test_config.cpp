@@ -13,7 +13,9 @@ TEST_CASE("version macros agree with each other and with the version string") {
   CHECK(std::string(ember::version_string) == expected);
 }
 
-TEST_CASE("the CMake target links the per-ISA kernel units") { CHECK(EMBER_ISA_UNITS == 1); }
+TEST_CASE("the CMake target links the per-ISA kernel units") {
+  CHECK(EMBER_ISA_UNITS == 1);
+}
 
 TEST_CASE("OpenMP is on in the default build") {
   // The project builds its tests with EMBER_OPENMP=ON (the default).

@@ -2,5 +2,9 @@
 // definitions, and both see the same process-wide state (ISA choice, thread count).
 #include "ember/ember.hpp"
 
-ember::Isa isa_seen_by_unit_a() { return ember::current_isa(); }
-int threads_seen_by_unit_a() { return ember::get_num_threads(); }
+ember::Isa isa_seen_by_unit_a() {
+  return ember::current_isa();
+}
+int threads_seen_by_unit_a() {
+  return ember::get_num_threads();
+}

@@ -18,8 +18,8 @@ namespace ember::autograd::detail {
 // Where autograd::grad() wants gradients delivered instead of into .grad.
 template <class T>
 struct Capture {
-  std::vector<Node<T>*> nodes;        // one per requested input
-  std::vector<Tensor<T>> results;     // filled by the engine
+  std::vector<Node<T>*> nodes;     // one per requested input
+  std::vector<Tensor<T>> results;  // filled by the engine
 };
 
 template <class T>
@@ -97,16 +97,17 @@ void run_backward(const std::vector<std::shared_ptr<Node<T>>>& roots,
     }
 
     const auto& next = node->next_functions();
-    EMBER_CHECK_STATE(input_grads.empty() || input_grads.size() == next.size(), "backward: ",
-                      node->name(), " returned ", input_grads.size(), " gradients for ",
-                      next.size(), " inputs");
+    EMBER_CHECK_STATE(input_grads.empty() || input_grads.size() == next.size(),
+                      "backward: ", node->name(), " returned ", input_grads.size(),
+                      " gradients for ", next.size(), " inputs");
     for (std::size_t i = 0; i < next.size(); ++i) {
       Node<T>* child = next[i].get();
       if (!child) continue;
       if (i < input_grads.size() && input_grads[i].defined()) {
-        EMBER_CHECK_STATE(input_grads[i].shape() == node->input_shape(i), "backward: ",
-                          node->name(), " returned a gradient of shape ", input_grads[i].shape(),
-                          " for input ", i, " of shape ", node->input_shape(i));
+        EMBER_CHECK_STATE(input_grads[i].shape() == node->input_shape(i),
+                          "backward: ", node->name(), " returned a gradient of shape ",
+                          input_grads[i].shape(), " for input ", i, " of shape ",
+                          node->input_shape(i));
         add_into(buffers[child], input_grads[i]);
       }
       if (--deps[child] == 0) ready.push_back(child);

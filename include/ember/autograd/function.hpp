@@ -3,7 +3,8 @@
 //   struct Cube : ember::autograd::Function<Cube> {
 //     static constexpr const char* name = "Cube";
 //     template <class T>
-//     static ember::Tensor<T> forward(ember::autograd::Context<T>& ctx, const ember::Tensor<T>& x) {
+//     static ember::Tensor<T> forward(ember::autograd::Context<T>& ctx, const ember::Tensor<T>& x)
+//     {
 //       ctx.save_for_backward({x});
 //       return x * x * x;
 //     }
@@ -90,8 +91,8 @@ struct Function {
       record(out, name, inputs, [ctx, n](const Tensor<T>& grad) {
         std::vector<Tensor<T>> grads = Derived::backward(*ctx, grad);
         EMBER_CHECK_STATE(grads.size() == n, "backward: custom function ",
-                          detail::function_name<Derived>::value, " returned ",
-                          grads.size(), " gradients for ", n, " tensor inputs");
+                          detail::function_name<Derived>::value, " returned ", grads.size(),
+                          " gradients for ", n, " tensor inputs");
         return grads;
       });
     }

@@ -11,7 +11,9 @@ inline bool& grad_mode_flag() noexcept {
 }  // namespace detail
 
 // True unless a NoGradGuard is alive on this thread.
-inline bool is_grad_enabled() noexcept { return detail::grad_mode_flag(); }
+inline bool is_grad_enabled() noexcept {
+  return detail::grad_mode_flag();
+}
 
 // While alive, operations on this thread record nothing (inference, optimizer updates).
 class NoGradGuard {
@@ -28,7 +30,9 @@ class NoGradGuard {
 // Re-enables recording inside a NoGradGuard scope.
 class EnableGradGuard {
  public:
-  EnableGradGuard() noexcept : previous_(detail::grad_mode_flag()) { detail::grad_mode_flag() = true; }
+  EnableGradGuard() noexcept : previous_(detail::grad_mode_flag()) {
+    detail::grad_mode_flag() = true;
+  }
   ~EnableGradGuard() { detail::grad_mode_flag() = previous_; }
   EnableGradGuard(const EnableGradGuard&) = delete;
   EnableGradGuard& operator=(const EnableGradGuard&) = delete;

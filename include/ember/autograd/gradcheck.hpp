@@ -15,7 +15,7 @@ namespace ember {
 
 struct GradcheckResult {
   bool ok = true;
-  std::string message;     // empty when ok; otherwise names the worst element
+  std::string message;  // empty when ok; otherwise names the worst element
   double max_abs_error = 0;
 };
 
@@ -63,8 +63,8 @@ GradcheckResult gradcheck(F&& fn, const std::vector<Tensor<double>>& inputs, dou
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     if (!inputs[i].requires_grad()) continue;
     for (std::size_t d = 0; d < inputs[i].shape().size(); ++d) {
-      EMBER_CHECK_VALUE(inputs[i].strides()[d] != 0 || inputs[i].shape()[d] <= 1, "gradcheck: input ",
-                        i, " has overlapping memory (stride 0 in dim ", d,
+      EMBER_CHECK_VALUE(inputs[i].strides()[d] != 0 || inputs[i].shape()[d] <= 1,
+                        "gradcheck: input ", i, " has overlapping memory (stride 0 in dim ", d,
                         "); pass a contiguous() copy");
     }
     checked.push_back(i);
@@ -112,7 +112,8 @@ GradcheckResult gradcheck(F&& fn, const std::vector<Tensor<double>>& inputs, dou
       *p = saved;
       for (int64_t j = 0; j < nout; ++j) {
         const double numeric = (plus.data()[j] - minus.data()[j]) / (2 * eps);
-        const double a = analytic[c][e * static_cast<std::size_t>(nout) + static_cast<std::size_t>(j)];
+        const double a =
+            analytic[c][e * static_cast<std::size_t>(nout) + static_cast<std::size_t>(j)];
         const double err = std::abs(a - numeric);
         const double tol = atol + rtol * std::abs(numeric);
         result.max_abs_error = std::max(result.max_abs_error, err);
@@ -123,9 +124,9 @@ GradcheckResult gradcheck(F&& fn, const std::vector<Tensor<double>>& inputs, dou
           os.precision(6);
           os << "gradcheck: Jacobian mismatch for input " << checked[c] << " element "
              << detail::concat(detail::unravel(static_cast<int64_t>(e), x.shape()))
-             << " and output element "
-             << detail::concat(detail::unravel(j, out.shape())) << ": analytic " << a
-             << ", numeric " << numeric << " (abs error " << err << ", allowed " << tol << ")";
+             << " and output element " << detail::concat(detail::unravel(j, out.shape()))
+             << ": analytic " << a << ", numeric " << numeric << " (abs error " << err
+             << ", allowed " << tol << ")";
           result.message = os.str();
         }
       }

@@ -71,10 +71,10 @@ class AccumulateGrad;
 template <class T>
 struct Meta : detail::AutogradMeta {
   Tensor<T> grad;
-  std::shared_ptr<Node<T>> grad_fn;             // null for leaves
+  std::shared_ptr<Node<T>> grad_fn;                // null for leaves
   std::shared_ptr<AccumulateGrad<T>> accumulator;  // leaves only, made on first use
-  std::vector<Hook<T>> hooks;                   // leaves: run by AccumulateGrad
-  bool retains_grad = false;                    // non-leaves: keep .grad (retain_grad())
+  std::vector<Hook<T>> hooks;                      // leaves: run by AccumulateGrad
+  bool retains_grad = false;                       // non-leaves: keep .grad (retain_grad())
 };
 
 template <class T>
@@ -134,11 +134,12 @@ class SavedTensor {
   }
 
   const Tensor<T>& get() const {
-    EMBER_CHECK_STATE(!data_.defined() || data_.version() == version_, "backward: a tensor of shape ",
-                      data_.shape(), " saved by '", op_,
-                      "' was modified by an in-place operation after it was saved (it is at version ",
-                      data_.version(), ", expected ", version_,
-                      "); use an out-of-place operation or clone() it before the change");
+    EMBER_CHECK_STATE(
+        !data_.defined() || data_.version() == version_, "backward: a tensor of shape ",
+        data_.shape(), " saved by '", op_,
+        "' was modified by an in-place operation after it was saved (it is at version ",
+        data_.version(), ", expected ", version_,
+        "); use an out-of-place operation or clone() it before the change");
     return data_;
   }
 
@@ -158,8 +159,10 @@ class FunctionNode final : public Node<T> {
         fn_(std::move(fn)) {}
 
   std::vector<Tensor<T>> apply(const Tensor<T>& grad) override {
-    EMBER_CHECK_STATE(fn_.has_value(), "backward: trying to backward through the graph a second "
-                      "time (the saved tensors of ", this->name(),
+    EMBER_CHECK_STATE(fn_.has_value(),
+                      "backward: trying to backward through the graph a second "
+                      "time (the saved tensors of ",
+                      this->name(),
                       " were freed after the first backward); pass retain_graph = true to the "
                       "first backward() to keep them");
     return (*fn_)(grad);

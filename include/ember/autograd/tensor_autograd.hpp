@@ -21,9 +21,10 @@ Tensor<T>& Tensor<T>::requires_grad_(bool requires) {
                    dtype());
   if constexpr (std::is_floating_point_v<T>) {
     auto* m = autograd::meta_of(*this);
-    EMBER_CHECK_STATE(!m || !m->grad_fn, "requires_grad_: only leaf tensors can change "
-                      "requires_grad; this tensor was computed by ", m ? m->grad_fn->name() : "",
-                      " (use detach() to get a leaf)");
+    EMBER_CHECK_STATE(!m || !m->grad_fn,
+                      "requires_grad_: only leaf tensors can change "
+                      "requires_grad; this tensor was computed by ",
+                      m ? m->grad_fn->name() : "", " (use detach() to get a leaf)");
     if (!requires && !m) return *this;
     autograd::detail::ensure_meta(*this)->requires_grad = requires;
   }
@@ -50,7 +51,8 @@ Tensor<T> Tensor<T>::grad() const {
 
 template <class T>
 void Tensor<T>::set_grad(const Tensor<T>& g) {
-  static_assert(std::is_floating_point_v<T>, "set_grad: only floating-point tensors have gradients");
+  static_assert(std::is_floating_point_v<T>,
+                "set_grad: only floating-point tensors have gradients");
   check_defined("set_grad");
   EMBER_CHECK_SHAPE(!g.defined() || g.shape() == shape(), "set_grad: gradient of shape ", g.shape(),
                     " does not match the tensor's shape ", shape());
@@ -73,16 +75,19 @@ Tensor<T> Tensor<T>::detach() const {
 
 template <class T>
 void Tensor<T>::backward(const Tensor<T>& gradient, bool retain_graph) const {
-  static_assert(std::is_floating_point_v<T>, "backward: only floating-point tensors have gradients");
+  static_assert(std::is_floating_point_v<T>,
+                "backward: only floating-point tensors have gradients");
   check_defined("backward");
-  EMBER_CHECK_STATE(requires_grad(), "backward: the tensor does not require grad and has no "
+  EMBER_CHECK_STATE(requires_grad(),
+                    "backward: the tensor does not require grad and has no "
                     "grad_fn (did you forget requires_grad_() on an input, or run under "
                     "NoGradGuard?)");
   Tensor<T> seed = gradient;
   if (!seed.defined()) {
-    EMBER_CHECK_SHAPE(numel() == 1, "backward: a gradient can be created implicitly only for a "
-                      "single-element output; this output has shape ", shape(),
-                      " (pass a gradient of that shape)");
+    EMBER_CHECK_SHAPE(numel() == 1,
+                      "backward: a gradient can be created implicitly only for a "
+                      "single-element output; this output has shape ",
+                      shape(), " (pass a gradient of that shape)");
     seed = ones_like(*this);
   } else {
     EMBER_CHECK_SHAPE(seed.shape() == shape(), "backward: the gradient has shape ", seed.shape(),
@@ -96,7 +101,8 @@ template <class T>
 template <class F>
 void Tensor<T>::register_hook(F&& hook) {
   static_assert(std::is_floating_point_v<T>, "register_hook: only floating-point tensors");
-  EMBER_CHECK_STATE(requires_grad(), "register_hook: cannot register a hook on a tensor that does "
+  EMBER_CHECK_STATE(requires_grad(),
+                    "register_hook: cannot register a hook on a tensor that does "
                     "not require grad");
   autograd::Hook<T> h;
   if constexpr (std::is_void_v<std::invoke_result_t<F, const Tensor<T>&>>) {
@@ -122,7 +128,8 @@ void Tensor<T>::retain_grad() {
   auto* m = autograd::meta_of(*this);
   if (!m->grad_fn || m->retains_grad) return;  // leaves keep their gradient anyway
   m->retains_grad = true;
-  std::weak_ptr<autograd::Meta<T>> weak = std::static_pointer_cast<autograd::Meta<T>>(autograd_meta());
+  std::weak_ptr<autograd::Meta<T>> weak =
+      std::static_pointer_cast<autograd::Meta<T>>(autograd_meta());
   m->grad_fn->pre_hooks().push_back([weak](const Tensor<T>& g) {
     if (auto meta = weak.lock()) autograd::AccumulateGrad<T>::accumulate(*meta, g.clone());
     return g;
@@ -148,8 +155,10 @@ std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>& outputs,
                       " does not require grad and has no grad_fn");
     if (grad_outputs.size() <= i) grad_outputs.resize(i + 1);
     if (!grad_outputs[i].defined()) {
-      EMBER_CHECK_SHAPE(out.numel() == 1, "grad: a gradient can be created implicitly only for "
-                        "single-element outputs; output ", i, " has shape ", out.shape());
+      EMBER_CHECK_SHAPE(out.numel() == 1,
+                        "grad: a gradient can be created implicitly only for "
+                        "single-element outputs; output ",
+                        i, " has shape ", out.shape());
       grad_outputs[i] = ones_like(out);
     } else {
       EMBER_CHECK_SHAPE(grad_outputs[i].shape() == out.shape(), "grad: grad_outputs[", i,

@@ -171,7 +171,7 @@ T sigmoid_scalar(T v) {
           return detail::binary_op<T, T>(*this, o, #method, detail::kop_or_none<T>(kind_op), \
                                          [](T a, T b) { return expr; });                     \
         },                                                                                   \
-        [&](auto& out) { detail::Backward::record(out, *this, o); });                      \
+        [&](auto& out) { detail::Backward::record(out, *this, o); });                        \
   }                                                                                          \
   template <class T>                                                                         \
   Tensor<T> Tensor<T>::method(T s) const {                                                   \
@@ -195,17 +195,21 @@ namespace detail {
 struct AddBackward {
   template <class T>
   static void record(Tensor<T>& out, const Tensor<T>& a, const Tensor<T>& b) {
-    autograd::record(out, "AddBackward", {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor<T>& g) {
-      return std::vector<Tensor<T>>{autograd::sum_to(g, sa), autograd::sum_to(g, sb)};
-    });
+    autograd::record(
+        out, "AddBackward", {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor<T>& g) {
+          return std::vector<Tensor<T>>{autograd::sum_to(g, sa), autograd::sum_to(g, sb)};
+        });
   }
 };
 struct SubBackward {
   template <class T>
   static void record(Tensor<T>& out, const Tensor<T>& a, const Tensor<T>& b) {
-    autograd::record(out, "SubBackward", {a, b}, [sa = a.shape(), sb = b.shape(), nb = b.requires_grad()](const Tensor<T>& g) {
-      return std::vector<Tensor<T>>{autograd::sum_to(g, sa), nb ? autograd::sum_to(g.neg(), sb) : Tensor<T>()};
-    });
+    autograd::record(out, "SubBackward", {a, b},
+                     [sa = a.shape(), sb = b.shape(), nb = b.requires_grad()](const Tensor<T>& g) {
+                       return std::vector<Tensor<T>>{
+                           autograd::sum_to(g, sa),
+                           nb ? autograd::sum_to(g.neg(), sb) : Tensor<T>()};
+                     });
   }
 };
 struct MulBackward {
@@ -374,23 +378,22 @@ struct UnaryBackward {
   static void record(const char* name, const char* op, Tensor<T>& out, const Tensor<T>& x) {
     autograd::record(out, name, {x},
                      [sx = SavesInput ? autograd::save(x, op) : autograd::SavedTensor<T>(),
-                      so = SavesOutput ? autograd::save(out, op) : autograd::SavedTensor<T>()](
-                         const Tensor<T>& g) {
+                      so = SavesOutput ? autograd::save(out, op)
+                                       : autograd::SavedTensor<T>()](const Tensor<T>& g) {
                        return std::vector<Tensor<T>>{Rule::grad(sx.get(), so.get(), g)};
                      });
   }
 };
-#define EMBER_DETAIL_UNARY_RULE(Name, in, outp, expr)                       \
-  struct Name##Rule {                                                       \
-    template <class T>                                                      \
-    static Tensor<T> grad(const Tensor<T>& x, const Tensor<T>& out,         \
-                          const Tensor<T>& g) {                             \
-      (void)x;                                                              \
-      (void)out;                                                            \
-      (void)g;                                                              \
-      return expr;                                                          \
-    }                                                                       \
-  };                                                                        \
+#define EMBER_DETAIL_UNARY_RULE(Name, in, outp, expr)                                     \
+  struct Name##Rule {                                                                     \
+    template <class T>                                                                    \
+    static Tensor<T> grad(const Tensor<T>& x, const Tensor<T>& out, const Tensor<T>& g) { \
+      (void)x;                                                                            \
+      (void)out;                                                                          \
+      (void)g;                                                                            \
+      return expr;                                                                        \
+    }                                                                                     \
+  };                                                                                      \
   using Name##Backward = UnaryBackward<in, outp, Name##Rule>;
 EMBER_DETAIL_UNARY_RULE(Neg, false, false, g.neg())
 EMBER_DETAIL_UNARY_RULE(Abs, true, false, g.mul(x.sign()))
@@ -406,26 +409,28 @@ EMBER_DETAIL_UNARY_RULE(Sigmoid, false, true, g.mul(out.mul(out.neg().add(T(1)))
 
 }  // namespace detail
 
-#define EMBER_DETAIL_UNARY(method, kop, expr, Name)                                     \
-  template <class T>                                                                    \
-  Tensor<T> Tensor<T>::method() const {                                                 \
-    return autograd::differentiable<T>(                                                 \
-        autograd::needs_grad(*this),                                                    \
-        [&] {                                                                           \
-          return detail::unary_op(*this, #method, detail::kop_or_none<T>(kop),          \
-                                  [](T a) { return expr; });                            \
-        },                                                                              \
-        [&](auto& out) { detail::Name##Backward::record(#Name "Backward", #method, out, *this); }); \
-  }                                                                                     \
-  template <class T>                                                                    \
-  Tensor<T>& Tensor<T>::method##_() {                                                   \
-    detail::unary_inplace(*this, #method "_", detail::kop_or_none<T>(kop),              \
-                          [](T a) { return expr; });                                    \
-    return *this;                                                                       \
+#define EMBER_DETAIL_UNARY(method, kop, expr, Name)                              \
+  template <class T>                                                             \
+  Tensor<T> Tensor<T>::method() const {                                          \
+    return autograd::differentiable<T>(                                          \
+        autograd::needs_grad(*this),                                             \
+        [&] {                                                                    \
+          return detail::unary_op(*this, #method, detail::kop_or_none<T>(kop),   \
+                                  [](T a) { return expr; });                     \
+        },                                                                       \
+        [&](auto& out) {                                                         \
+          detail::Name##Backward::record(#Name "Backward", #method, out, *this); \
+        });                                                                      \
+  }                                                                              \
+  template <class T>                                                             \
+  Tensor<T>& Tensor<T>::method##_() {                                            \
+    detail::unary_inplace(*this, #method "_", detail::kop_or_none<T>(kop),       \
+                          [](T a) { return expr; });                             \
+    return *this;                                                                \
   }
 
 // Floating-only math on int64 tensors is rejected at compile time with a clear message.
-#define EMBER_DETAIL_FLOAT_UNARY(method, kop, expr, Name)                                   \
+#define EMBER_DETAIL_FLOAT_UNARY(method, kop, expr, Name)                                  \
   template <class T>                                                                       \
   Tensor<T> Tensor<T>::method() const {                                                    \
     static_assert(std::is_floating_point_v<T>, #method " needs a floating-point tensor");  \
@@ -435,7 +440,9 @@ EMBER_DETAIL_UNARY_RULE(Sigmoid, false, true, g.mul(out.mul(out.neg().add(T(1)))
           return detail::unary_op(*this, #method, detail::kop_or_none<T>(kop),             \
                                   [](T a) { return expr; });                               \
         },                                                                                 \
-        [&](auto& out) { detail::Name##Backward::record(#Name "Backward", #method, out, *this); }); \
+        [&](auto& out) {                                                                   \
+          detail::Name##Backward::record(#Name "Backward", #method, out, *this);           \
+        });                                                                                \
   }                                                                                        \
   template <class T>                                                                       \
   Tensor<T>& Tensor<T>::method##_() {                                                      \

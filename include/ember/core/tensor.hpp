@@ -2,6 +2,7 @@
 // xtensor interop is separate: ember/core/xtensor_interop.hpp.
 #pragma once
 
+#include "ember/autograd/tensor_autograd.hpp"
 #include "ember/core/compare.hpp"
 #include "ember/core/creation.hpp"
 #include "ember/core/elementwise.hpp"
@@ -12,4 +13,3 @@
 #include "ember/core/reduction.hpp"
 #include "ember/core/tensor_base.hpp"
 #include "ember/core/views.hpp"
-#include "ember/autograd/tensor_autograd.hpp"

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "ember/core/tensor.hpp"
-#include "ember/functional/activation.hpp"
 #include "ember/error.hpp"
+#include "ember/functional/activation.hpp"
 
 namespace ember::F {
 
@@ -21,9 +21,12 @@ namespace detail {
 template <class T>
 Tensor<T> reduce_loss(const Tensor<T>& loss, Reduction r) {
   switch (r) {
-    case Reduction::none: return loss;
-    case Reduction::sum: return loss.sum();
-    case Reduction::mean: break;
+    case Reduction::none:
+      return loss;
+    case Reduction::sum:
+      return loss.sum();
+    case Reduction::mean:
+      break;
   }
   return loss.mean();
 }
@@ -46,9 +49,8 @@ inline void check_class_targets(const Shape& input, const Tensor<int64_t>& targe
                                 int64_t ignore_index, const char* op) {
   Shape expected = input;
   expected.erase(expected.begin() + 1);
-  EMBER_CHECK_SHAPE(input.size() >= 2 && target.shape() == expected, op, ": input of shape ",
-                    input, " expects class-index targets of shape ", expected, ", got ",
-                    target.shape());
+  EMBER_CHECK_SHAPE(input.size() >= 2 && target.shape() == expected, op, ": input of shape ", input,
+                    " expects class-index targets of shape ", expected, ", got ", target.shape());
   const int64_t classes = input[1];
   const Tensor<int64_t> t = target.contiguous();
   for (int64_t i = 0; i < t.numel(); ++i) {
@@ -70,7 +72,6 @@ Tensor<T> classes_last(const Tensor<T>& x) {
 
 }  // namespace detail
 
-
 // nll_loss(log_probs [N, C, d...], target [N, d...]): -weight[t] * log_probs[t], averaged over
 // the summed weights of the non-ignored targets for mean (PyTorch's definition).
 template <class T>
@@ -82,8 +83,8 @@ Tensor<T> nll_loss(const Tensor<T>& log_probs, const Tensor<int64_t>& target,
   EMBER_CHECK_SHAPE(!weight.defined() || weight.shape() == Shape{classes},
                     "nll_loss: weight of shape ", weight.shape(), " given for ", classes,
                     " classes");
-  const Tensor<T> lp = detail::classes_last(log_probs);      // [M, C]
-  const Tensor<int64_t> t = target.reshape({-1});            // [M]
+  const Tensor<T> lp = detail::classes_last(log_probs);  // [M, C]
+  const Tensor<int64_t> t = target.reshape({-1});        // [M]
   const Tensor<T> valid = t.ne(ignore_index).template to<T>();
   const Tensor<int64_t> safe_t = t.mul(t.ne(ignore_index));  // ignored rows read class 0
   Tensor<T> w = valid;
@@ -132,10 +133,11 @@ Tensor<T> cross_entropy(const Tensor<T>& input, const Tensor<int64_t>& target,
 // cross_entropy with class-probability targets of the input's shape.
 template <class T>
 Tensor<T> cross_entropy(const Tensor<T>& input, const Tensor<T>& target_probs,
-                        const Tensor<T>& weight = Tensor<T>(), Reduction reduction = Reduction::mean,
-                        double label_smoothing = 0.0) {
+                        const Tensor<T>& weight = Tensor<T>(),
+                        Reduction reduction = Reduction::mean, double label_smoothing = 0.0) {
   detail::check_same_shape(input, target_probs, "cross_entropy");
-  EMBER_CHECK_SHAPE(input.dim() >= 2, "cross_entropy: input must have a class dim (shape [N, C, ...]), got ",
+  EMBER_CHECK_SHAPE(input.dim() >= 2,
+                    "cross_entropy: input must have a class dim (shape [N, C, ...]), got ",
                     input.shape());
   EMBER_CHECK_VALUE(label_smoothing >= 0.0 && label_smoothing <= 1.0,
                     "cross_entropy: label_smoothing must be in [0, 1], got ", label_smoothing);
@@ -210,8 +212,10 @@ Tensor<T> binary_cross_entropy(const Tensor<T>& input, const Tensor<T>& target,
     const Tensor<T> x = input.detach().contiguous();
     for (int64_t i = 0; i < x.numel(); ++i) {
       const T v = x.data()[i];
-      EMBER_CHECK_VALUE(v >= T(0) && v <= T(1), "binary_cross_entropy: input values must be in "
-                        "[0, 1], got ", v, " at flat index ", i);
+      EMBER_CHECK_VALUE(v >= T(0) && v <= T(1),
+                        "binary_cross_entropy: input values must be in "
+                        "[0, 1], got ",
+                        v, " at flat index ", i);
     }
   }
   const Tensor<T> log_p = input.log().clamp_min(T(-100));
@@ -255,10 +259,14 @@ Tensor<T> kl_div(const Tensor<T>& input, const Tensor<T>& target,
     loss = target.mul(safe.log()).sub(target.mul(input));
   }
   switch (reduction) {
-    case KLReduction::none: return loss;
-    case KLReduction::sum: return loss.sum();
-    case KLReduction::batchmean: return loss.sum().div(static_cast<T>(input.dim() > 0 ? input.size(0) : 1));
-    case KLReduction::mean: break;
+    case KLReduction::none:
+      return loss;
+    case KLReduction::sum:
+      return loss.sum();
+    case KLReduction::batchmean:
+      return loss.sum().div(static_cast<T>(input.dim() > 0 ? input.size(0) : 1));
+    case KLReduction::mean:
+      break;
   }
   return loss.mean();
 }

@@ -43,9 +43,15 @@ Tensor<T> to_tensor(const TensorView& view, const std::string& what = "tensor") 
   Tensor<T> out(Shape(view.shape.begin(), view.shape.end()));
   const auto n = static_cast<std::size_t>(view.numel());
   switch (view.dtype) {
-    case Dtype::F32: detail::convert_into<float>(view.data, out.data(), n); break;
-    case Dtype::F64: detail::convert_into<double>(view.data, out.data(), n); break;
-    case Dtype::I64: detail::convert_into<int64_t>(view.data, out.data(), n); break;
+    case Dtype::F32:
+      detail::convert_into<float>(view.data, out.data(), n);
+      break;
+    case Dtype::F64:
+      detail::convert_into<double>(view.data, out.data(), n);
+      break;
+    case Dtype::I64:
+      detail::convert_into<int64_t>(view.data, out.data(), n);
+      break;
     default:
       fail(error_kind::type, "to_tensor: ", what, " has dtype ", dtype_name(view.dtype),
            "; expected F32, F64 or I64");

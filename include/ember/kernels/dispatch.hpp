@@ -37,15 +37,21 @@ const KernelTable& table_neon() noexcept;
 
 inline const KernelTable* compiled_table(Isa isa) noexcept {
   switch (isa) {
-    case Isa::scalar: return &table_scalar();
+    case Isa::scalar:
+      return &table_scalar();
 #if defined(EMBER_ARCH_X86_64)
-    case Isa::sse2: return &table_sse2();
-    case Isa::avx2: return &table_avx2();
-    case Isa::avx512: return &table_avx512();
+    case Isa::sse2:
+      return &table_sse2();
+    case Isa::avx2:
+      return &table_avx2();
+    case Isa::avx512:
+      return &table_avx512();
 #elif defined(EMBER_ARCH_AARCH64)
-    case Isa::neon: return &table_neon();
+    case Isa::neon:
+      return &table_neon();
 #endif
-    default: return nullptr;
+    default:
+      return nullptr;
   }
 }
 
@@ -138,8 +144,8 @@ inline Isa parse_isa_or_fail(std::string_view name, const char* who) {
   Isa isa = Isa::scalar;
   if (!parse_isa(name, isa)) {
     std::vector<Isa> all(std::begin(all_isas), std::end(all_isas));
-    fail(error_kind::value, who, ": unknown ISA '", std::string(name), "'; valid names: ",
-         isa_list(all));
+    fail(error_kind::value, who, ": unknown ISA '", std::string(name),
+         "'; valid names: ", isa_list(all));
   }
   return isa;
 }
@@ -170,7 +176,9 @@ inline const kernels::KernelTable& active_kernels() {
   return *slot.load(std::memory_order_acquire);
 }
 
-inline Isa current_isa() { return active_kernels().isa; }
+inline Isa current_isa() {
+  return active_kernels().isa;
+}
 
 // Forces an ISA for all later kernel calls (capped to what this CPU supports, with a warning) and
 // returns the one in effect. Not meant to be called while other threads run kernels.

@@ -65,7 +65,7 @@ static constexpr std::size_t gemm_line_elems() noexcept {
 // one packed edge panel of B (kc x nr), each on its own cache line, plus slack to align the base.
 template <class T>
 static constexpr std::size_t gemm_scratch_elems(const GemmBlocking& b, std::size_t m, std::size_t n,
-                                         std::size_t k) noexcept {
+                                                std::size_t k) noexcept {
   if (m == 0 || n == 0 || k == 0) return 0;
   const std::size_t line = gemm_line_elems<T>();
   const std::size_t kc = k < b.kc ? k : b.kc;
@@ -84,7 +84,8 @@ static constexpr std::size_t gemm_scratch_elems(const GemmBlocking& b, std::size
 // the problem (at most about 6 MiB for float, 9 MiB for double). Passing scratch == nullptr makes
 // the call allocate (64-byte aligned) and free its own. The pointer needs only T's alignment.
 template <class T>
-static constexpr std::size_t gemm_scratch_size(std::size_t m, std::size_t n, std::size_t k) noexcept {
+static constexpr std::size_t gemm_scratch_size(std::size_t m, std::size_t n,
+                                               std::size_t k) noexcept {
   std::size_t best = detail::gemm_scratch_elems<T>(detail::gemm_blocking<T>(1, 16), m, n, k);
   for (std::size_t lanes = 2; lanes <= 64 / sizeof(T); lanes *= 2) {
     for (std::size_t regs = 16; regs <= 32; regs *= 2) {

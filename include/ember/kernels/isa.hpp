@@ -20,11 +20,16 @@ enum class Isa : int { scalar = 0, sse2 = 1, avx2 = 2, avx512 = 3, neon = 4 };
 
 inline constexpr const char* isa_name(Isa isa) noexcept {
   switch (isa) {
-    case Isa::scalar: return "scalar";
-    case Isa::sse2: return "sse2";
-    case Isa::avx2: return "avx2";
-    case Isa::avx512: return "avx512";
-    case Isa::neon: return "neon";
+    case Isa::scalar:
+      return "scalar";
+    case Isa::sse2:
+      return "sse2";
+    case Isa::avx2:
+      return "avx2";
+    case Isa::avx512:
+      return "avx512";
+    case Isa::neon:
+      return "neon";
   }
   return "unknown";
 }
@@ -51,11 +56,16 @@ struct CpuFeatures {
   // True when every instruction the kernel table for `isa` may use can run here.
   bool supports(Isa isa) const noexcept {
     switch (isa) {
-      case Isa::scalar: return true;
-      case Isa::sse2: return sse2;
-      case Isa::avx2: return avx2 && fma;
-      case Isa::avx512: return avx512f && avx512cd && avx512dq && avx512bw && avx512vl && fma;
-      case Isa::neon: return neon;
+      case Isa::scalar:
+        return true;
+      case Isa::sse2:
+        return sse2;
+      case Isa::avx2:
+        return avx2 && fma;
+      case Isa::avx512:
+        return avx512f && avx512cd && avx512dq && avx512bw && avx512vl && fma;
+      case Isa::neon:
+        return neon;
     }
     return false;
   }

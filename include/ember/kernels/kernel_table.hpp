@@ -58,8 +58,8 @@ struct KernelSet {
   void (*log_softmax_rows)(std::size_t rows, std::size_t cols, const T* x, std::size_t ldx, T* y,
                            std::size_t ldy) noexcept = nullptr;
   // out[r] = reduction of row r (sum, max, or sum of squares); max of an empty row is -inf.
-  void (*reduce_rows)(RowReduce op, std::size_t rows, std::size_t cols, const T* x,
-                      std::size_t ldx, T* out) noexcept = nullptr;
+  void (*reduce_rows)(RowReduce op, std::size_t rows, std::size_t cols, const T* x, std::size_t ldx,
+                      T* out) noexcept = nullptr;
 };
 
 struct KernelTable {

@@ -71,22 +71,22 @@ class NLLLoss : public Module<T> {
 };
 
 // Losses of (input, target) of one shape with a reduction and at most one scalar option.
-#define EMBER_DETAIL_PAIR_LOSS(Name, call)                                                   \
-  template <class T = float>                                                                 \
-  class Name : public Module<T> {                                                            \
-   public:                                                                                   \
-    explicit Name(Reduction reduction = Reduction::mean, double option = 1.0)                \
-        : reduction_(reduction), option_(option) {}                                          \
-    Tensor<T> forward(const Tensor<T>& input, const Tensor<T>& target) const {               \
-      (void)option_;                                                                         \
-      return call;                                                                           \
-    }                                                                                        \
+#define EMBER_DETAIL_PAIR_LOSS(Name, call)                                                       \
+  template <class T = float>                                                                     \
+  class Name : public Module<T> {                                                                \
+   public:                                                                                       \
+    explicit Name(Reduction reduction = Reduction::mean, double option = 1.0)                    \
+        : reduction_(reduction), option_(option) {}                                              \
+    Tensor<T> forward(const Tensor<T>& input, const Tensor<T>& target) const {                   \
+      (void)option_;                                                                             \
+      return call;                                                                               \
+    }                                                                                            \
     Tensor<T> operator()(const Tensor<T>& x, const Tensor<T>& t) const { return forward(x, t); } \
-    std::string name() const override { return #Name; }                                      \
-                                                                                             \
-   private:                                                                                  \
-    Reduction reduction_;                                                                    \
-    double option_;                                                                          \
+    std::string name() const override { return #Name; }                                          \
+                                                                                                 \
+   private:                                                                                      \
+    Reduction reduction_;                                                                        \
+    double option_;                                                                              \
   };
 EMBER_DETAIL_PAIR_LOSS(MSELoss, F::mse_loss(input, target, reduction_))
 EMBER_DETAIL_PAIR_LOSS(L1Loss, F::l1_loss(input, target, reduction_))
