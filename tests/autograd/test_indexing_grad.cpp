@@ -6,55 +6,17 @@
 #include <string>
 #include <vector>
 
-#include "ember/autograd/index_helpers.hpp"
 #include "ember/ember.hpp"
+#include "grad_test.hpp"
 
 using ember::Shape;
 using ember::Tensor;
-using Inputs = std::vector<Tensor<double>>;
+using grad_test::check_grad;
+using grad_test::Inputs;
+using grad_test::iota_leaf;
+using grad_test::leaf;
+using grad_test::values;
 using Index = Tensor<int64_t>;
-
-namespace {
-
-Tensor<double> leaf(const Shape& shape, uint64_t seed) {
-  ember::Generator gen(seed);
-  Tensor<double> t = ember::randn<double>(shape, &gen);
-  t.requires_grad_();
-  return t;
-}
-
-// gradcheck reads f(x + eps) after computing f(x - eps) in place; a view result shares the
-// input's memory and would change under it, so the result is cloned (clone's gradient is g).
-template <class F>
-void check_grad(F&& fn, const Inputs& inputs) {
-  const ember::GradcheckResult r =
-      ember::gradcheck([&](const Inputs& in) { return fn(in).clone(); }, inputs);
-  CHECK_MESSAGE(r.ok, r.message);
-}
-
-std::vector<double> values(const Tensor<double>& t) {
-  const Tensor<double> c = t.contiguous();
-  return std::vector<double>(c.data(), c.data() + c.numel());
-}
-
-Tensor<double> iota_leaf(const Shape& shape) {
-  Tensor<double> t = ember::arange<double>(static_cast<double>(ember::detail::numel_of(shape)))
-                         .reshape(shape)
-                         .contiguous();
-  t.requires_grad_();
-  return t;
-}
-
-// where() lives in elementwise.hpp (not part of this change); its rule is
-// detail::WhereBackward, recorded here exactly as where() is to record it.
-template <class M>
-Tensor<double> where_g(const Tensor<M>& cond, const Tensor<double>& a, const Tensor<double>& b) {
-  return ember::autograd::differentiable<double>(
-      ember::autograd::needs_grad(a, b), [&] { return ember::where(cond, a, b); },
-      [&](auto& out) { ember::detail::WhereBackward::record(out, cond, a, b); });
-}
-
-}  // namespace
 
 TEST_CASE("cat and stack: gradcheck over dims, shapes and strided inputs") {
   const Tensor<double> a = leaf({2, 3}, 1), b = leaf({4, 3}, 2), c = leaf({3, 2}, 3);
@@ -237,21 +199,21 @@ TEST_CASE(
     "where: the gradient goes to a where cond holds, to b elsewhere, summed over broadcasts") {
   const Index cond = ember::tensor<int64_t>({{1, 0, 1}, {0, 0, 1}});
   const Tensor<double> a = leaf({2, 3}, 20), b = leaf({3}, 21);
-  check_grad([&](const Inputs& in) { return where_g(cond, in[0], in[1]); }, {a, b});
+  check_grad([&](const Inputs& in) { return ember::where(cond, in[0], in[1]); }, {a, b});
   check_grad(
       [&](const Inputs& in) {
-        return where_g(cond.slice(0, 0, 1), in[0].t().t(), in[1].unsqueeze(0));
+        return ember::where(cond.slice(0, 0, 1), in[0].t().t(), in[1].unsqueeze(0));
       },
       {a, b});
-  check_grad([&](const Inputs& in) { return where_g(cond, in[0], in[1]); },
+  check_grad([&](const Inputs& in) { return ember::where(cond, in[0], in[1]); },
              {leaf({2, 1}, 22), leaf({}, 23)});
   const Tensor<double> fcond = ember::tensor<double>({{0.0}, {2.0}});
-  check_grad([&](const Inputs& in) { return where_g(fcond, in[0].t(), in[1]); },
+  check_grad([&](const Inputs& in) { return ember::where(fcond, in[0].t(), in[1]); },
              {leaf({3, 2}, 24), leaf({2, 3}, 25)});
 
   Tensor<double> x = iota_leaf({2, 2});
   Tensor<double> y = iota_leaf({2});
-  const Tensor<double> w = where_g(ember::tensor<int64_t>({{1, 0}, {0, 0}}), x, y);
+  const Tensor<double> w = ember::where(ember::tensor<int64_t>({{1, 0}, {0, 0}}), x, y);
   CHECK(w.grad_fn()->name() == "WhereBackward");
   CHECK(values(w) == std::vector<double>{0, 1, 0, 1});
   w.backward(ember::tensor<double>({{1, 2}, {3, 4}}));

@@ -6,46 +6,15 @@
 #include <vector>
 
 #include "ember/ember.hpp"
+#include "grad_test.hpp"
 
 using ember::Shape;
 using ember::Tensor;
-using Inputs = std::vector<Tensor<double>>;
-
-namespace {
-
-// A random double leaf that requires grad.
-Tensor<double> leaf(const Shape& shape, uint64_t seed) {
-  ember::Generator gen(seed);
-  Tensor<double> t = ember::randn<double>(shape, &gen);
-  t.requires_grad_();
-  return t;
-}
-
-// gradcheck reads f(x + eps) after computing f(x - eps) in place; a view result shares the
-// input's memory and would change under it, so the result is cloned (clone's gradient is g).
-template <class F>
-void check_grad(F&& fn, const Inputs& inputs) {
-  const ember::GradcheckResult r =
-      ember::gradcheck([&](const Inputs& in) { return fn(in).clone(); }, inputs);
-  CHECK_MESSAGE(r.ok, r.message);
-}
-
-// Contiguous copy of the values, for comparison with hand-computed lists.
-std::vector<double> values(const Tensor<double>& t) {
-  const Tensor<double> c = t.contiguous();
-  return std::vector<double>(c.data(), c.data() + c.numel());
-}
-
-// A leaf holding 0, 1, 2, ... in `shape`.
-Tensor<double> iota_leaf(const Shape& shape) {
-  Tensor<double> t = ember::arange<double>(static_cast<double>(ember::detail::numel_of(shape)))
-                         .reshape(shape)
-                         .contiguous();
-  t.requires_grad_();
-  return t;
-}
-
-}  // namespace
+using grad_test::check_grad;
+using grad_test::Inputs;
+using grad_test::iota_leaf;
+using grad_test::leaf;
+using grad_test::values;
 
 TEST_CASE("view, reshape and flatten: gradcheck, view and copy paths") {
   const Tensor<double> a = leaf({2, 3, 4}, 1);
