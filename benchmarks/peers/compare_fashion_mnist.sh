@@ -1,0 +1,28 @@
+#!/bin/sh
+# Fashion-MNIST side by side: ember's examples/fashion_mnist and the same CNN, batch size, Adam
+# and thread count under Debian's PyTorch (benchmarks/peers/fashion_mnist.py), run one after the
+# other on the same machine. Prints each epoch's training time and test accuracy, and the ratio
+# ember / PyTorch of the summed training time.
+#
+#   benchmarks/peers/compare_fashion_mnist.sh [--threads N] [--epochs N] [--batch-size N]
+#
+# Needs a built example (EMBER_BUILD=build by default; ./tools/run-main-job.sh builds build-main/)
+# and python3-torch (apt-get install --no-install-recommends python3-torch).
+set -eu
+cd "$(dirname "$0")/../.."
+bin="${EMBER_BUILD:-build}/examples/fashion_mnist"
+[ -x "$bin" ] || { echo "error: $bin not found; build it first (cmake --build build --target fashion_mnist)" >&2; exit 2; }
+[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import torch' 2>/dev/null ||
+  { echo "error: PyTorch missing: apt-get install --no-install-recommends python3-torch" >&2; exit 2; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+echo "[compare] ember: $bin $*"
+"$bin" --out "$tmp/w.safetensors" "$@" | grep '^epoch [0-9]*:' | tee "$tmp/ember"
+echo "[compare] PyTorch: benchmarks/peers/fashion_mnist.py $*"
+OPENBLAS_NUM_THREADS=1 /usr/bin/python3 benchmarks/peers/fashion_mnist.py "$@" | tee "$tmp/torch"
+awk -v e="$tmp/ember" -v t="$tmp/torch" 'BEGIN {
+  while ((getline l < e) > 0) { split(l, f, " "); es += f[4] }
+  while ((getline l < t) > 0) { split(l, f, " "); ts += f[4] }
+  printf "[compare] training time: ember %.2f s, PyTorch %.2f s, ratio ember/PyTorch %.2f\n", es, ts, es / ts
+}'
