@@ -6,28 +6,16 @@ Each case stores, in float64: the inputs (x, w, b), a fixed upstream gradient gy
 y and the gradients gx, gw, gb of sum(y * gy). The case names (keys "<case>/<tensor>") and the
 arguments below are repeated in tests/functional/test_conv_parity.cpp.
 """
-import json
 import os
-import struct
 
 import torch
 import torch.nn.functional as F
 
+from fixture_writer import safetensors_bytes
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "functional",
                    "fixtures", "conv")
 
-
-def safetensors_bytes(tensors):
-    """tensors: list of (name, float64 tensor). Same layout rules as tools/gen_io_fixtures.py."""
-    header, offset, chunks = {}, 0, []
-    for name, t in tensors:
-        raw = struct.pack("<%dd" % t.numel(), *t.detach().double().contiguous().view(-1).tolist())
-        header[name] = {"dtype": "F64", "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
-        offset += len(raw)
-        chunks.append(raw)
-    text = json.dumps(header).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    return struct.pack("<Q", len(text)) + text + b"".join(chunks)
 
 
 def case(out, name, fn, x_shape, w_shape=None, bias=False, seed=0):

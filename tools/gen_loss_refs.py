@@ -7,12 +7,12 @@ test_loss.cpp, the inputs, PyTorch's loss and the gradient of the input (float64
 Key layout: "<case>/input", "<case>/target", optional "<case>/weight", "<case>/pos_weight",
 "<case>/grad_out" (for reduction none), and the results "<case>/out", "<case>/grad_input".
 """
-import json
 import os
-import struct
 
 import torch
 import torch.nn.functional as F
+
+from fixture_writer import safetensors_bytes
 
 torch.manual_seed(7)
 torch.set_default_dtype(torch.float64)
@@ -79,18 +79,7 @@ case("kl_batchmean", lambda x, t: F.kl_div(x, t, reduction="batchmean"), q, pt)
 case("kl_log_target_sum", lambda x, t: F.kl_div(x, t, reduction="sum", log_target=True), q,
      torch.log_softmax(torch.randn(3, 4), 1))
 
-# safetensors, written from the format's description (Debian has no safetensors package).
-header, chunks, offset = {}, [], 0
-for name in sorted(entries):
-    t = entries[name]
-    dtype, raw = ("I64", t.numpy().astype("<i8").tobytes()) if t.dtype == torch.int64 else \
-        ("F64", t.double().numpy().astype("<f8").tobytes())
-    header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
-    offset += len(raw)
-    chunks.append(raw)
-text = json.dumps(header, separators=(",", ":")).encode()
-text += b" " * ((8 - len(text) % 8) % 8)
 os.makedirs(os.path.dirname(OUT), exist_ok=True)
 with open(OUT, "wb") as f:
-    f.write(struct.pack("<Q", len(text)) + text + b"".join(chunks))
+    f.write(safetensors_bytes(sorted(entries.items())))
 print(f"wrote {len(entries)} tensors to {os.path.normpath(OUT)}")

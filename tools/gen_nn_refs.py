@@ -13,31 +13,16 @@ and backward in float and double, and compares. The metadata holds the repr and 
 keys and shapes of a composite model. The safetensors writer is the same independent one as in
 tools/gen_io_fixtures.py.
 """
-import json
 import os
-import struct
 from collections import OrderedDict
 
 import torch
 from torch import nn
 
+from fixture_writer import safetensors_bytes
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "nn", "fixtures")
 
-
-def safetensors_bytes(tensors, metadata):
-    header, offset, chunks = {}, 0, []
-    if metadata:
-        header["__metadata__"] = metadata
-    for name, t in tensors.items():
-        t = t.detach().contiguous()
-        dtype = {torch.float64: "F64", torch.int64: "I64"}[t.dtype]
-        raw = t.numpy().tobytes()
-        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
-        offset += len(raw)
-        chunks.append(raw)
-    text = json.dumps(header).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    return struct.pack("<Q", len(text)) + text + b"".join(chunks)
 
 
 def randomize(module, gen):
@@ -157,7 +142,7 @@ if __name__ == "__main__":
     gen = torch.Generator().manual_seed(20261122)
     for fname, tensors, meta in [("layers.safetensors", layer_cases(gen), composite_metadata()),
                                  ("activations.safetensors", activation_cases(gen), None)]:
-        data = safetensors_bytes(tensors, meta)
+        data = safetensors_bytes(tensors.items(), meta)
         with open(os.path.join(OUT, fname), "wb") as f:
             f.write(data)
         print(fname, len(data), "bytes,", len(tensors), "tensors")

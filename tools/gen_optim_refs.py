@@ -17,12 +17,12 @@ Schedulers: schedulers.safetensors holds "<case>/lr" [21, groups]: get_last_lr()
 and after each of 20 steps, on SGD with groups of lr 0.1 and 0.05 (momentum 0.9), and for
 OneCycleLR also "<case>/momentum".
 """
-import json
 import math
 import os
-import struct
 
 import torch
+
+from fixture_writer import safetensors_bytes
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "tests", "optim", "fixtures")
@@ -30,24 +30,10 @@ CASES_INC = os.path.join(HERE, "..", "tests", "optim", "optim_cases.inc")
 STEPS = 20
 
 
-def safetensors_bytes(tensors):
-    """tensors: dict name -> float64 torch tensor. The safetensors layout, written independently
-    of ember (as in tools/gen_io_fixtures.py)."""
-    header, offset, chunks = {}, 0, []
-    for name in sorted(tensors):
-        t = tensors[name].detach().contiguous().to(torch.float64)
-        raw = struct.pack("<%dd" % t.numel(), *t.flatten().tolist())
-        header[name] = {"dtype": "F64", "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
-        offset += len(raw)
-        chunks.append(raw)
-    text = json.dumps(header).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    return struct.pack("<Q", len(text)) + text + b"".join(chunks)
-
 
 def write(name, tensors):
     with open(os.path.join(OUT, name), "wb") as f:
-        f.write(safetensors_bytes(tensors))
+        f.write(safetensors_bytes(sorted(tensors.items())))
 
 
 # ---- the problem ---------------------------------------------------------------------------------
