@@ -163,8 +163,10 @@ TEST_CASE_TEMPLATE("softmax special rows: NaN, +inf, all -inf, huge values", T, 
 
 namespace {
 
+// Row reductions (out[r] over row r) or column reductions (out[c] over column c) against a double
+// reference, on every ISA, with a row stride and output guards.
 template <class T>
-void check_reduce(RowReduce op, const char* name) {
+void check_reduce(RowReduce op, const char* name, bool by_cols) {
   kt::IsaRestore restore;
   for (Isa isa : ember::available_isas()) {
     ember::set_isa(isa);
@@ -172,33 +174,38 @@ void check_reduce(RowReduce op, const char* name) {
       const std::string isa_str = ember::isa_name(isa);
       CAPTURE(isa_str);
       CAPTURE(name);
+      CAPTURE(by_cols);
       CAPTURE(s.rows);
       CAPTURE(s.cols);
       const std::size_t ldx = s.cols + 3;
+      const std::size_t n_out = by_cols ? s.cols : s.rows, n_in = by_cols ? s.rows : s.cols;
       const std::vector<T> x =
           kt::inputs<T>(s.rows * ldx + 1, -100, 100, s.rows + 5 * s.cols, false);
-      std::vector<T> out(s.rows + 2, T(-7));
-      ember::kernels::reduce_rows<T>(op, s.rows, s.cols, x.data() + 1, ldx, out.data() + 1);
+      std::vector<T> out(n_out + 2, T(-7));
+      if (by_cols) {
+        ember::kernels::reduce_cols<T>(op, s.rows, s.cols, x.data() + 1, ldx, out.data() + 1);
+      } else {
+        ember::kernels::reduce_rows<T>(op, s.rows, s.cols, x.data() + 1, ldx, out.data() + 1);
+      }
       CHECK(out[0] == T(-7));
-      CHECK(out[s.rows + 1] == T(-7));
-      for (std::size_t r = 0; r < s.rows; ++r) {
-        const T* row = x.data() + 1 + r * ldx;
+      CHECK(out[n_out + 1] == T(-7));
+      for (std::size_t o = 0; o < n_out; ++o) {
         double ref = op == RowReduce::max ? -INFINITY : 0.0, mag = 0;
         bool nan = false;
-        for (std::size_t c = 0; c < s.cols; ++c) {
-          const double v = static_cast<double>(row[c]);
+        for (std::size_t i = 0; i < n_in; ++i) {
+          const double v = static_cast<double>(by_cols ? x[1 + i * ldx + o] : x[1 + o * ldx + i]);
           nan = nan || std::isnan(v);
           if (op == RowReduce::sum) ref += v, mag += std::fabs(v);
           if (op == RowReduce::sumsq) ref += v * v, mag += v * v;
           if (op == RowReduce::max) ref = std::max(ref, v);
         }
-        const double got = static_cast<double>(out[1 + r]);
+        const double got = static_cast<double>(out[1 + o]);
         if (nan) {
           CHECK(std::isnan(got));  // torch.max / sum propagate NaN
         } else if (op == RowReduce::max || std::isinf(ref) || std::isnan(ref)) {
           CHECK((got == ref || (std::isnan(got) && std::isnan(ref))));
         } else {
-          const double tol = (static_cast<double>(s.cols) + 1) * eps<T>() * mag +
+          const double tol = (static_cast<double>(n_in) + 1) * eps<T>() * mag +
                              static_cast<double>(std::numeric_limits<T>::denorm_min());
           CHECK(std::fabs(got - ref) <= tol);
         }
@@ -211,9 +218,47 @@ void check_reduce(RowReduce op, const char* name) {
 
 TEST_CASE_TEMPLATE("reduce_rows sum, max, sum of squares match the reference on every ISA", T,
                    float, double) {
-  check_reduce<T>(RowReduce::sum, "sum");
-  check_reduce<T>(RowReduce::max, "max");
-  check_reduce<T>(RowReduce::sumsq, "sumsq");
+  check_reduce<T>(RowReduce::sum, "sum", false);
+  check_reduce<T>(RowReduce::max, "max", false);
+  check_reduce<T>(RowReduce::sumsq, "sumsq", false);
+}
+
+TEST_CASE_TEMPLATE("reduce_cols sum, max, sum of squares match the reference on every ISA", T,
+                   float, double) {
+  check_reduce<T>(RowReduce::sum, "sum", true);
+  check_reduce<T>(RowReduce::max, "max", true);
+  check_reduce<T>(RowReduce::sumsq, "sumsq", true);
+}
+
+TEST_CASE_TEMPLATE("reduce_cols: NaN in any row propagates; empty columns give the identity", T,
+                   float, double) {
+  kt::IsaRestore restore;
+  using L = std::numeric_limits<T>;
+  for (Isa isa : ember::available_isas()) {
+    ember::set_isa(isa);
+    const std::string isa_str = ember::isa_name(isa);
+    CAPTURE(isa_str);
+    // 5 rows x 300 columns (vector blocks and a scalar tail); a NaN in row 3 of some columns.
+    const std::size_t rows = 5, cols = 300;
+    std::vector<T> x(rows * cols, T(1));
+    for (std::size_t c : {0, 17, 129, 299}) x[3 * cols + c] = L::quiet_NaN();
+    for (RowReduce op : {RowReduce::sum, RowReduce::max, RowReduce::sumsq}) {
+      std::vector<T> out(cols, T(-7));
+      ember::kernels::reduce_cols<T>(op, rows, cols, x.data(), cols, out.data());
+      for (std::size_t c = 0; c < cols; ++c) {
+        CAPTURE(c);
+        const bool has_nan = c == 0 || c == 17 || c == 129 || c == 299;
+        if (has_nan) {
+          CHECK(std::isnan(out[c]));
+        } else {
+          CHECK(out[c] == (op == RowReduce::max ? T(1) : T(5)));
+        }
+      }
+      std::vector<T> empty(3, T(-7));
+      ember::kernels::reduce_cols<T>(op, 0, 3, x.data(), cols, empty.data());
+      for (T v : empty) CHECK(v == (op == RowReduce::max ? -L::infinity() : T(0)));
+    }
+  }
 }
 
 TEST_CASE_TEMPLATE("reduce_rows special values", T, float, double) {
@@ -268,13 +313,19 @@ TEST_CASE_TEMPLATE("softmax and reductions are bitwise identical for 1 and 2 thr
         case 1:
           ember::kernels::log_softmax_rows<T>(rows, cols, x.data(), cols, y.data(), cols);
           break;
-        default:
+        case 2:
+        case 3:
+        case 4:
           ember::kernels::reduce_rows<T>(static_cast<RowReduce>(which - 2), rows, cols, x.data(),
+                                         cols, y.data());
+          break;
+        default:
+          ember::kernels::reduce_cols<T>(static_cast<RowReduce>(which - 5), rows, cols, x.data(),
                                          cols, y.data());
       }
       return y;
     };
-    for (int which = 0; which < 5; ++which) {
+    for (int which = 0; which < 8; ++which) {
       CAPTURE(which);
       CHECK(kt::same_bits(run(1, which), run(2, which)));
     }

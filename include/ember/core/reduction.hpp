@@ -197,6 +197,17 @@ Tensor<T> reduce(const Tensor<T>& x, const std::vector<int64_t>& dims, bool keep
                  min_abs_stride(rd.red_sizes, rd.red_strides)) {
     // Kept elements are densest: fold input rows into the output. Parallel over output chunks,
     // each chunk sees the reduced elements in the same order.
+    if constexpr (has_kernels_v<T> && std::is_same_v<Op, SumOp<T>>) {
+      // One dense block of columns summed over one strided run of rows (x.sum(0) of a matrix):
+      // the column kernel keeps the partial sums in registers. Same order, same bits.
+      if (rplan.rows == 1 && kplan.rows == 1 && kplan.inner_stride[0] == 1 &&
+          kplan.inner_stride[1] == 1 && rplan.inner_stride[0] > 0) {
+        kernels::reduce_cols<T>(kernels::RowReduce::sum, static_cast<std::size_t>(red_n),
+                                static_cast<std::size_t>(kplan.inner), xp,
+                                static_cast<std::size_t>(rplan.inner_stride[0]), o);
+        return keepdim ? out.view(rd.keepdim_shape) : out;
+      }
+    }
     for (int64_t i = 0; i < out_n; ++i) o[i] = Op::init();
     const int64_t grain_rows =
         std::max<int64_t>(1, elementwise_grain / std::max<int64_t>(1, kplan.inner * red_n));

@@ -256,6 +256,11 @@ void reduce_rows(RowReduce op, std::size_t rows, std::size_t cols, const T* x, s
                  T* out) {
   active_kernels().of<T>().reduce_rows(op, rows, cols, x, ldx, out);
 }
+template <class T>
+void reduce_cols(RowReduce op, std::size_t rows, std::size_t cols, const T* x, std::size_t ldx,
+                 T* out) {
+  active_kernels().of<T>().reduce_cols(op, rows, cols, x, ldx, out);
+}
 
 }  // namespace kernels
 }  // namespace ember

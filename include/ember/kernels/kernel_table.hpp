@@ -60,6 +60,9 @@ struct KernelSet {
   // out[r] = reduction of row r (sum, max, or sum of squares); max of an empty row is -inf.
   void (*reduce_rows)(RowReduce op, std::size_t rows, std::size_t cols, const T* x, std::size_t ldx,
                       T* out) noexcept = nullptr;
+  // out[c] = reduction of column c over rows 0, 1, ... in order; an empty column gives 0 or -inf.
+  void (*reduce_cols)(RowReduce op, std::size_t rows, std::size_t cols, const T* x, std::size_t ldx,
+                      T* out) noexcept = nullptr;
 };
 
 struct KernelTable {

@@ -1,4 +1,5 @@
-// ember: row softmax, log-softmax and row reductions (sum, max, sum of squares); arch-tagged.
+// ember: row softmax, log-softmax, and row and column reductions (sum, max, sum of squares);
+// arch-tagged.
 //
 // Work is split over rows only, and each row is reduced in one fixed order (four vector
 // accumulators, combined pairwise, then lane by lane), so results do not depend on the thread
@@ -6,6 +7,7 @@
 // max propagates NaN like torch.max.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -119,6 +121,86 @@ void reduce_rows(RowReduce op, std::size_t rows, std::size_t cols, const T* x, s
       }
     }
   });
+}
+
+// Column reductions: out[c] = step(...step(step(init, x[0, c]), x[1, c])..., x[rows-1, c]), rows
+// in order, so a column's result is the same whatever the vector width or thread count. Each step
+// has a vector and a scalar form (the scalar one serves the last columns and the scalar arch).
+template <class Arch, class T>
+struct col_sum {
+  template <class V>
+  static V step(V acc, V v) noexcept {
+    return acc + v;
+  }
+};
+template <class Arch, class T>
+struct col_sumsq {
+  template <class V>
+  static V step(V acc, V v) noexcept {
+    return acc + v * v;
+  }
+};
+template <class Arch, class T>
+struct col_max {
+  static T step(T acc, T v) noexcept { return max_nan_scalar<Arch, T>(acc, v); }
+  template <class V>
+  static V step(V acc, V v) noexcept {
+    return vmath::max_nan(acc, v);
+  }
+};
+
+// Columns [c0, c1) of x: blocks of up to 8 vectors accumulate in registers over every row.
+template <class Arch, class T, class Op>
+void fold_cols(std::size_t rows, std::size_t c0, std::size_t c1, const T* x, std::size_t ldx,
+               T init, T* out) noexcept {
+  std::size_t c = c0;
+  if constexpr (!is_scalar_arch<Arch>) {
+    using B = xsimd::batch<T, Arch>;
+    constexpr std::size_t W = B::size, U = 8;
+    for (; c + U * W <= c1; c += U * W) {
+      B acc[U];
+      for (std::size_t u = 0; u < U; ++u) acc[u] = B(init);
+      for (std::size_t r = 0; r < rows; ++r) {
+        const T* row = x + r * ldx + c;
+#pragma GCC unroll 8
+        for (std::size_t u = 0; u < U; ++u)
+          acc[u] = Op::step(acc[u], B::load_unaligned(row + u * W));
+      }
+      for (std::size_t u = 0; u < U; ++u) acc[u].store_unaligned(out + c + u * W);
+    }
+    for (; c + W <= c1; c += W) {
+      B acc(init);
+      for (std::size_t r = 0; r < rows; ++r)
+        acc = Op::step(acc, B::load_unaligned(x + r * ldx + c));
+      acc.store_unaligned(out + c);
+    }
+  }
+  for (; c < c1; ++c) {
+    T acc = init;
+    for (std::size_t r = 0; r < rows; ++r) acc = Op::step(acc, x[r * ldx + c]);
+    out[c] = acc;
+  }
+}
+
+template <class Arch, class T>
+void reduce_cols(RowReduce op, std::size_t rows, std::size_t cols, const T* x, std::size_t ldx,
+                 T* out) noexcept {
+  // Threads take fixed blocks of columns; every column is reduced by one thread, rows in order.
+  constexpr std::size_t block = 8 * detail::width<Arch, T>();
+  const std::size_t blocks = (cols + block - 1) / block;
+  ember::parallel_for(
+      0, blocks, detail::row_grain<Arch>(rows * block), [&](std::size_t b0, std::size_t b1) {
+        const std::size_t c0 = b0 * block, c1 = std::min(cols, b1 * block);
+        switch (op) {
+          case RowReduce::sum:
+            return fold_cols<Arch, T, col_sum<Arch, T>>(rows, c0, c1, x, ldx, T(0), out);
+          case RowReduce::sumsq:
+            return fold_cols<Arch, T, col_sumsq<Arch, T>>(rows, c0, c1, x, ldx, T(0), out);
+          case RowReduce::max:
+            return fold_cols<Arch, T, col_max<Arch, T>>(rows, c0, c1, x, ldx,
+                                                        -std::numeric_limits<T>::infinity(), out);
+        }
+      });
 }
 
 // One row of softmax: e = exp(x - max) is written to y, then scaled by 1 / sum(e).

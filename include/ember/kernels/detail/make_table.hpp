@@ -25,6 +25,7 @@ constexpr KernelSet<T> make_kernel_set() noexcept {
   s.softmax_rows = &impl::softmax_rows<Arch, T>;
   s.log_softmax_rows = &impl::log_softmax_rows<Arch, T>;
   s.reduce_rows = &impl::reduce_rows<Arch, T>;
+  s.reduce_cols = &impl::reduce_cols<Arch, T>;
   return s;
 }
 
