@@ -5,10 +5,11 @@
 //
 // Fast paths (float/double, no padding, no dilation: every window lies inside the plane except
 // the partial ones ceil_mode adds at the end): a whole output row is swept once per window tap
-// (i, j), in the general path's visiting order, with branch-free updates the compiler vectorises,
-// and kernel 2 stride 2 gets its own unrolled loop. They give bitwise the general path's results
-// (same taps in the same order, same first-max / NaN rule); max pooling then keeps its argmax as
-// int32 offsets within the plane (half the memory of int64).
+// (i, j) with branch-free updates the compiler vectorises, and kernel 2 stride 2 gets its own
+// unrolled loop. They give the general path's results bit for bit (average: the same taps summed
+// in the same order; max: the same first-maximum / first-NaN argmax; a NaN output may be another
+// of the window's NaNs); max pooling keeps its argmax as int32 offsets within the plane (half the
+// memory of int64).
 #pragma once
 
 #include <algorithm>
@@ -147,14 +148,20 @@ inline int64_t full_windows(int64_t in, int64_t k, int64_t s, int64_t out) {
   return in < k ? 0 : std::min(out, (in - k) / s + 1);
 }
 
-// v replaces best when larger, or NaN while best is not: the first maximum / first NaN in tap
-// order wins, as in max_window.
+// The fast max pool runs in two branch-free passes that GCC and Clang vectorise: the maximum
+// (NaN if any tap is NaN), then the argmax as the first tap that equals it (or is NaN). This is
+// the general path's rule: the first maximum wins, and the first NaN wins over everything.
 template <class T>
-inline bool max_takes(T v, T best) {
-  return (v > best) | ((v != v) & (best == best));
+inline T max_nan(T m, T v) {
+  return ((v > m) | (v != v)) ? v : m;
+}
+template <class T>
+inline int32_t is_argmax(T v, T m) {
+  return (v == m) | (v != v);
 }
 
-// Max pool of the full windows of output row oh (owf of them), no padding or dilation.
+// Max pool of the full windows of output row oh (owf of them), no padding or dilation; at: where
+// the argmax goes, or null when no backward needs it.
 template <class T>
 void max_row_fast(const T* plane, const PoolGeom& g, int64_t oh, int64_t owf, T* __restrict y,
                   int32_t* __restrict at) {
@@ -165,46 +172,46 @@ void max_row_fast(const T* plane, const PoolGeom& g, int64_t oh, int64_t owf, T*
     const T* __restrict r1 = r0 + W;
     const auto base = static_cast<int32_t>(ih0 * W);
     const auto w = static_cast<int32_t>(W);
+    if (at == nullptr) {
+      for (int64_t ow = 0; ow < owf; ++ow) {
+        y[ow] = max_nan(max_nan(max_nan(r0[2 * ow], r0[2 * ow + 1]), r1[2 * ow]), r1[2 * ow + 1]);
+      }
+      return;
+    }
     for (int64_t ow = 0; ow < owf; ++ow) {
-      const auto c = static_cast<int32_t>(2 * ow);
-      T best = r0[2 * ow];
-      int32_t idx = base + c;
-      const T v1 = r0[2 * ow + 1];
-      const bool t1 = max_takes(v1, best);
-      best = t1 ? v1 : best;
-      idx = t1 ? base + c + 1 : idx;
-      const T v2 = r1[2 * ow];
-      const bool t2 = max_takes(v2, best);
-      best = t2 ? v2 : best;
-      idx = t2 ? base + w + c : idx;
-      const T v3 = r1[2 * ow + 1];
-      const bool t3 = max_takes(v3, best);
-      best = t3 ? v3 : best;
-      idx = t3 ? base + w + c + 1 : idx;
-      y[ow] = best;
-      at[ow] = idx;
+      const T a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
+      const T m = max_nan(max_nan(max_nan(a, b), c), d);
+      // The first of a, b, c, d that is the maximum, without branches (also in the scalar tail):
+      // a ? 0 : b ? 1 : c ? w : w + 1.
+      const int32_t na = 1 - is_argmax(a, m), nb = 1 - is_argmax(b, m);
+      const int32_t nc = 1 - is_argmax(c, m);
+      const int32_t off = na * (1 - nb + nb * (w + nc));
+      y[ow] = m;
+      at[ow] = base + 2 * static_cast<int32_t>(ow) + off;
     }
     return;
   }
   const int64_t sw = g.sw;
-  {
-    const T* __restrict r = plane + ih0 * W;
-    const auto base = static_cast<int32_t>(ih0 * W);
-    for (int64_t ow = 0; ow < owf; ++ow) {
-      y[ow] = r[ow * sw];
-      at[ow] = base + static_cast<int32_t>(ow * sw);
-    }
-  }
+  const T* row0 = plane + ih0 * W;
+  for (int64_t ow = 0; ow < owf; ++ow) y[ow] = row0[ow * sw];
   for (int64_t i = 0; i < g.kh; ++i) {
     for (int64_t j = (i == 0 ? 1 : 0); j < g.kw; ++j) {
       const T* __restrict r = plane + (ih0 + i) * W + j;
-      const auto base = static_cast<int32_t>((ih0 + i) * W + j);
+      for (int64_t ow = 0; ow < owf; ++ow) y[ow] = max_nan(y[ow], r[ow * sw]);
+    }
+  }
+  if (at == nullptr) return;
+  // Taps from last to first, so that the first tap that is the maximum has the last word.
+  for (int64_t t = g.kh * g.kw - 1; t >= 0; --t) {
+    const int64_t i = t / g.kw, j = t % g.kw;
+    const T* __restrict r = plane + (ih0 + i) * W + j;
+    const auto base = static_cast<int32_t>((ih0 + i) * W + j);
+    const auto step = static_cast<int32_t>(sw);
+    if (t == g.kh * g.kw - 1) {
+      for (int64_t ow = 0; ow < owf; ++ow) at[ow] = base + static_cast<int32_t>(ow) * step;
+    } else {
       for (int64_t ow = 0; ow < owf; ++ow) {
-        const T v = r[ow * sw];
-        const T b = y[ow];
-        const bool t = max_takes(v, b);
-        y[ow] = t ? v : b;
-        at[ow] = t ? base + static_cast<int32_t>(ow * sw) : at[ow];
+        at[ow] = is_argmax(r[ow * sw], y[ow]) ? base + static_cast<int32_t>(ow) * step : at[ow];
       }
     }
   }
@@ -240,8 +247,10 @@ Tensor<T> max_pool(const std::string& who, const Tensor<T>& input, std::size_t n
   const Tensor<T> x = input.contiguous();
   const bool fast = allow_fast && pool_fast_ok<T>(g);
   // Flat index (within its plane) of each output's maximum: the backward routes gradients there.
+  // Only kept when a backward will read it.
+  const bool keep_argmax = autograd::needs_grad(input);
   auto argmax = std::make_shared<PoolArgmax>();
-  const auto n_out = static_cast<std::size_t>(g.planes * g.OH * g.OW);
+  const auto n_out = static_cast<std::size_t>(keep_argmax ? g.planes * g.OH * g.OW : 0);
   if (fast) {
     argmax->i32.resize(n_out);
   } else {
@@ -256,28 +265,30 @@ Tensor<T> max_pool(const std::string& who, const Tensor<T>& input, std::size_t n
         if (fast) {
           const int64_t ohf = full_windows(g.H, g.kh, g.sh, g.OH);
           const int64_t owf = full_windows(g.W, g.kw, g.sw, g.OW);
-          int32_t* pi = argmax->i32.data();
+          int32_t* pi = keep_argmax ? argmax->i32.data() : nullptr;
           for_each_plane(g.planes, [&](int64_t p) {
             const T* plane = px + p * g.H * g.W;
             for (int64_t oh = 0; oh < g.OH; ++oh) {
               const int64_t o = (p * g.OH + oh) * g.OW;
               const int64_t ow0 = oh < ohf ? owf : 0;
-              if (oh < ohf) max_row_fast(plane, g, oh, owf, py + o, pi + o);
+              if (oh < ohf) max_row_fast(plane, g, oh, owf, py + o, pi ? pi + o : nullptr);
               for (int64_t ow = ow0; ow < g.OW; ++ow) {  // ceil_mode's partial windows
                 int64_t at = -1;
                 max_window(plane, g, oh, ow, py[o + ow], at);
-                pi[o + ow] = static_cast<int32_t>(at);
+                if (pi) pi[o + ow] = static_cast<int32_t>(at);
               }
             }
           });
         } else {
-          int64_t* pi = argmax->i64.data();
+          int64_t* pi = keep_argmax ? argmax->i64.data() : nullptr;
           for_each_plane(g.planes, [&](int64_t p) {
             const T* plane = px + p * g.H * g.W;
             for (int64_t oh = 0; oh < g.OH; ++oh) {
               for (int64_t ow = 0; ow < g.OW; ++ow) {
                 const int64_t o = (p * g.OH + oh) * g.OW + ow;
-                max_window(plane, g, oh, ow, py[o], pi[o]);
+                int64_t at = -1;
+                max_window(plane, g, oh, ow, py[o], at);
+                if (pi) pi[o] = at;
               }
             }
           });
