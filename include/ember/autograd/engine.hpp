@@ -93,7 +93,12 @@ void run_backward(const std::vector<std::shared_ptr<Node<T>>>& roots,
       }
       if (!is_leaf_node && grad.defined()) input_grads = node->apply(grad);
     } else if (grad.defined()) {
-      input_grads = node->apply(grad);
+      if (is_leaf_node) {
+        // Hand over the engine's reference: an unshared buffer becomes .grad without a copy.
+        static_cast<AccumulateGrad<T>*>(node)->apply_owned(std::move(grad));
+      } else {
+        input_grads = node->apply(grad);
+      }
     }
 
     const auto& next = node->next_functions();
