@@ -109,7 +109,14 @@ Tensor<R> binary_op(const Tensor<T>& a, const Tensor<T>& b, const char* name, KO
   b.check_defined(name);
   const Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
   Tensor<R> out(shape);
-  binary_into<T, R>(out, a.expand(shape), b.expand(shape), kop, f);
+  // Operands already of the result's shape are used as they are (no view to build).
+  if (a.shape() == shape && b.shape() == shape) {
+    binary_into<T, R>(out, a, b, kop, f);
+  } else if (a.shape() == shape) {
+    binary_into<T, R>(out, a, b.expand(shape), kop, f);
+  } else {
+    binary_into<T, R>(out, a.expand(shape), b.expand(shape), kop, f);
+  }
   return out;
 }
 
