@@ -1,9 +1,11 @@
 // nn and ember::F: forward + backward of the ops that got a hand-written backward, against the
 // same function composed from tensor ops (whose gradient autograd derives). Peer: the composite,
-// in the same run. Also Linear's forward at batch 1 and 64.
+// in the same run. Also Linear's forward at batch 1 and 64, and the pooling / ReLU layers of the
+// Fashion-MNIST example (batch 64: [64, 32, 28, 28] and [64, 64, 14, 14]) forward and backward.
 #include <benchmark/benchmark.h>
 
 #include "ember/ember.hpp"
+#include "ember/functional/pooling.hpp"
 
 namespace {
 
@@ -66,6 +68,42 @@ void BM_linear_forward(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * state.range(0));
 }
 
+// Pooling: forward, then backward with a random output gradient (range(0): channels, range(1):
+// height = width, batch 64 as in examples/fashion_mnist).
+template <class Fn>
+void pool_bench(benchmark::State& state, bool backward, Fn fn) {
+  ember::Generator g(1);
+  Tensor<float> x = ember::randn<float>({64, state.range(0), state.range(1), state.range(1)}, &g);
+  if (backward) x.requires_grad_();
+  Tensor<float> gy;
+  for (auto _ : state) {
+    Tensor<float> y = fn(x);
+    if (backward) {
+      if (!gy.defined()) gy = ember::randn<float>(y.shape(), &g);
+      y.backward(gy);
+      benchmark::DoNotOptimize(x.grad().data());
+      x.set_grad(Tensor<float>());
+    }
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * x.numel());
+}
+void BM_max_pool2d_fwd(benchmark::State& s) {
+  pool_bench(s, false, [](const Tensor<float>& x) { return F::max_pool2d(x, 2); });
+}
+void BM_max_pool2d_fwd_bwd(benchmark::State& s) {
+  pool_bench(s, true, [](const Tensor<float>& x) { return F::max_pool2d(x, 2); });
+}
+void BM_avg_pool2d_fwd(benchmark::State& s) {
+  pool_bench(s, false, [](const Tensor<float>& x) { return F::avg_pool2d(x, 2); });
+}
+void BM_avg_pool2d_fwd_bwd(benchmark::State& s) {
+  pool_bench(s, true, [](const Tensor<float>& x) { return F::avg_pool2d(x, 2); });
+}
+void BM_relu_fwd_bwd(benchmark::State& s) {
+  pool_bench(s, true, [](const Tensor<float>& x) { return x.relu(); });
+}
+
 }  // namespace
 
 BENCHMARK(BM_log_softmax_fused);
@@ -75,4 +113,9 @@ BENCHMARK(BM_layer_norm_composite);
 BENCHMARK(BM_gelu_tanh_pointwise);
 BENCHMARK(BM_gelu_tanh_composite);
 BENCHMARK(BM_linear_forward)->Arg(1)->Arg(64);
+BENCHMARK(BM_max_pool2d_fwd)->Args({32, 28})->Args({64, 14});
+BENCHMARK(BM_max_pool2d_fwd_bwd)->Args({32, 28})->Args({64, 14});
+BENCHMARK(BM_avg_pool2d_fwd)->Args({32, 28})->Args({64, 14});
+BENCHMARK(BM_avg_pool2d_fwd_bwd)->Args({32, 28})->Args({64, 14});
+BENCHMARK(BM_relu_fwd_bwd)->Args({32, 28})->Args({64, 14});
 BENCHMARK_MAIN();

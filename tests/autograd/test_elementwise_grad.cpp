@@ -1,7 +1,9 @@
 // gradcheck of every differentiable elementwise op, with broadcasting and strided inputs.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <functional>
+#include <limits>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -105,6 +107,31 @@ TEST_CASE("hand-computed gradients of the unary rules at known points") {
   CHECK(x.grad()(0) == 0.0);
   CHECK(x.grad()(1) == 2.0);
   CHECK(x.grad()(2) == 1.0);
+}
+
+TEST_CASE_TEMPLATE("relu's gradient is PyTorch's threshold_backward", T, float, double) {
+  const T nan = std::numeric_limits<T>::quiet_NaN();
+  // Where the output is <= 0 the gradient is 0 even if the incoming one is NaN; a NaN output
+  // passes the incoming gradient (torch: relu(nan) = nan and its gradient is the incoming one).
+  Tensor<T> x = ember::tensor<T>({-1, 0, 2, nan, -0.0, 3}).requires_grad_();
+  x.relu().backward(ember::tensor<T>({nan, 5, 7, 9, 4, nan}));
+  const std::vector<T> got(x.grad().data(), x.grad().data() + 6);
+  CHECK(got[0] == T(0));
+  CHECK(got[1] == T(0));
+  CHECK(got[2] == T(7));
+  CHECK(got[3] == T(9));
+  CHECK(got[4] == T(0));
+  CHECK(std::isnan(got[5]));
+  // A strided incoming gradient, and enough elements for the vector kernels' main loops.
+  Tensor<T> z = ember::arange<T>(-20, 20).reshape({8, 5}).requires_grad_();
+  const Tensor<T> g = ember::arange<T>(0, 40).reshape({5, 8}).t();
+  z.relu().backward(g);
+  for (int64_t i = 0; i < 8; ++i) {
+    for (int64_t j = 0; j < 5; ++j) {
+      const T v = z(i, j);
+      CHECK(z.grad()(i, j) == (v > 0 ? g(i, j) : T(0)));
+    }
+  }
 }
 
 namespace {

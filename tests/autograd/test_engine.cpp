@@ -183,3 +183,59 @@ TEST_CASE("bad calls are clear errors") {
   ember::NoGradGuard no_grad;
   CHECK_NOTHROW(x.add_(1.0));  // optimizer-style update
 }
+
+TEST_CASE("a leaf adopts an unshared gradient buffer and copies any shared one") {
+  // Adopted: the buffer MulBackward makes is held by nothing else, so it becomes x.grad as is.
+  Tensor<double> x = vec({1.0, 2.0, 3.0}).requires_grad_();
+  const double* seen = nullptr;
+  x.register_hook([&seen](const Tensor<double>& g) { seen = g.data(); });
+  x.mul(2.0).backward(vec({1.0, 1.0, 1.0}));
+  CHECK(x.grad().data() == seen);
+  CHECK(x.grad()(0) == 2.0);
+
+  // The caller's gradient reaches both leaves unchanged through AddBackward: neither leaf may
+  // alias it or the other one, so later in-place changes stay separate.
+  Tensor<double> a = vec({1.0, 2.0}).requires_grad_();
+  Tensor<double> b = vec({3.0, 4.0}).requires_grad_();
+  Tensor<double> gy = vec({5.0, 6.0});
+  a.add(b).backward(gy);
+  CHECK(a.grad().data() != gy.data());
+  CHECK(b.grad().data() != gy.data());
+  CHECK(a.grad().data() != b.grad().data());
+  gy.mul_(0.0);
+  a.grad().add_(1.0);
+  CHECK(a.grad()(0) == 6.0);
+  CHECK(b.grad()(0) == 5.0);
+  CHECK(gy(0) == 0.0);
+
+  // A hook that keeps the gradient holds its buffer: the leaf gets a copy.
+  Tensor<double> c = vec({1.0, 2.0}).requires_grad_();
+  Tensor<double> kept;
+  c.register_hook([&kept](const Tensor<double>& g) { kept = g; });
+  c.mul(3.0).backward(vec({1.0, 1.0}));
+  CHECK(c.grad().data() != kept.data());
+  kept.mul_(0.0);
+  CHECK(c.grad()(1) == 3.0);
+
+  // A gradient that is a view of a bigger buffer is copied, not adopted.
+  Tensor<double> d = vec({1.0, 2.0}).requires_grad_();
+  Tensor<double> big = vec({1.0, 2.0, 3.0, 4.0});
+  ember::autograd::differentiable<double>(
+      true, [&] { return d.detach().clone(); },
+      [&](Tensor<double>& out) {
+        ember::autograd::record(out, "ViewOfBig", {d}, [big](const Tensor<double>&) {
+          return std::vector<Tensor<double>>{big.narrow(0, 1, 2)};
+        });
+      })
+      .backward(vec({1.0, 1.0}));
+  CHECK(d.grad()(0) == 2.0);
+  CHECK(d.grad().storage() != big.storage());
+
+  // With a gradient already there, the new one is added in place.
+  Tensor<double> e = vec({1.0}).requires_grad_();
+  e.mul(2.0).backward(vec({1.0}));
+  const double* first = e.grad().data();
+  e.mul(3.0).backward(vec({1.0}));
+  CHECK(e.grad().data() == first);
+  CHECK(e.grad()(0) == 5.0);
+}

@@ -202,9 +202,13 @@ struct BinaryCase {
   BinaryOp op;
   const char* name;
 };
-const BinaryCase binary_cases[] = {{BinaryOp::add, "add"}, {BinaryOp::sub, "sub"},
-                                   {BinaryOp::mul, "mul"}, {BinaryOp::div, "div"},
-                                   {BinaryOp::max, "max"}, {BinaryOp::min, "min"}};
+const BinaryCase binary_cases[] = {{BinaryOp::add, "add"},
+                                   {BinaryOp::sub, "sub"},
+                                   {BinaryOp::mul, "mul"},
+                                   {BinaryOp::div, "div"},
+                                   {BinaryOp::max, "max"},
+                                   {BinaryOp::min, "min"},
+                                   {BinaryOp::relu_grad, "relu_grad"}};
 
 double binary_ref(BinaryOp op, double a, double b) {
   switch (op) {
@@ -220,6 +224,8 @@ double binary_ref(BinaryOp op, double a, double b) {
       return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b);
     case BinaryOp::min:
       return std::isnan(a) || std::isnan(b) ? NAN : std::min(a, b);
+    case BinaryOp::relu_grad:  // torch threshold_backward(a, b, 0): NaN in b passes a
+      return b <= 0 ? 0.0 : a;
   }
   return NAN;
 }

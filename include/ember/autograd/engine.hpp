@@ -23,9 +23,9 @@ struct Capture {
 };
 
 template <class T>
-void add_into(Tensor<T>& acc, const Tensor<T>& g) {
+void add_into(Tensor<T>& acc, Tensor<T> g) {
   if (!g.defined()) return;
-  acc = acc.defined() ? acc.add(g) : g;
+  acc = acc.defined() ? acc.add(g) : std::move(g);
 }
 
 template <class T>
@@ -59,6 +59,7 @@ void run_backward(const std::vector<std::shared_ptr<Node<T>>>& roots,
 
   // 2. Seed the roots, then process nodes whose every incoming gradient has arrived.
   std::unordered_map<Node<T>*, Tensor<T>> buffers;
+  buffers.reserve(visited.size());
   for (std::size_t i = 0; i < roots.size(); ++i) {
     if (roots[i]) add_into(buffers[roots[i].get()], root_grads[i]);
   }
@@ -93,7 +94,12 @@ void run_backward(const std::vector<std::shared_ptr<Node<T>>>& roots,
       }
       if (!is_leaf_node && grad.defined()) input_grads = node->apply(grad);
     } else if (grad.defined()) {
-      input_grads = node->apply(grad);
+      if (is_leaf_node) {
+        // Hand over the engine's reference: an unshared buffer becomes .grad without a copy.
+        static_cast<AccumulateGrad<T>*>(node)->apply_owned(std::move(grad));
+      } else {
+        input_grads = node->apply(grad);
+      }
     }
 
     const auto& next = node->next_functions();
@@ -108,7 +114,7 @@ void run_backward(const std::vector<std::shared_ptr<Node<T>>>& roots,
                           "backward: ", node->name(), " returned a gradient of shape ",
                           input_grads[i].shape(), " for input ", i, " of shape ",
                           node->input_shape(i));
-        add_into(buffers[child], input_grads[i]);
+        add_into(buffers[child], std::move(input_grads[i]));
       }
       if (--deps[child] == 0) ready.push_back(child);
     }

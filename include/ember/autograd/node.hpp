@@ -96,20 +96,29 @@ class AccumulateGrad final : public Node<T> {
     return {};
   }
 
+  // The engine's entry: it hands over its own reference to the gradient, so that a buffer nothing
+  // else holds can become leaf.grad() without a copy.
+  void apply_owned(Tensor<T> grad) {
+    std::shared_ptr<Meta<T>> meta = leaf_.lock();
+    if (!meta) return;
+    accumulate(*meta, run_hooks(*meta, std::move(grad)));
+  }
+
   static Tensor<T> run_hooks(const Meta<T>& meta, Tensor<T> grad) {
     for (const Hook<T>& h : meta.hooks) grad = h(grad);
     return grad;
   }
 
-  // grad is adopted when nothing else holds its memory; otherwise copied, so that later in-place
-  // updates of leaf.grad() never write into another tensor.
-  static void accumulate(Meta<T>& meta, const Tensor<T>& grad) {
+  // grad is adopted when nothing else holds its memory (this is the only handle to an owned,
+  // dense buffer of exactly its size); otherwise copied, so that later in-place updates of
+  // leaf.grad() never write into another tensor. Pass an rvalue to make adoption possible.
+  static void accumulate(Meta<T>& meta, Tensor<T> grad) {
     if (!grad.defined()) return;
     if (!meta.grad.defined()) {
-      const bool unique = grad.storage().use_count() == 1 && grad.is_contiguous() &&
-                          grad.storage_offset() == 0 &&
+      const bool unique = grad.storage().use_count() == 1 && grad.storage()->owns_memory() &&
+                          grad.is_contiguous() && grad.storage_offset() == 0 &&
                           static_cast<int64_t>(grad.storage()->size()) == grad.numel();
-      meta.grad = unique ? grad : grad.clone();
+      meta.grad = unique ? std::move(grad) : grad.clone();
     } else {
       meta.grad.add_(grad);
     }

@@ -87,7 +87,19 @@ void binary_into(const Tensor<R>& out, const Tensor<T>& a, const Tensor<T>& b, K
       if (so == 1 && sa == 0 && sb == 1) return kernels::binary_scalar<T>(kop, un, y, *x, true, op);
     }
     (void)kop;
-    for (int64_t i = 0; i < n; ++i) op[i * so] = f(x[i * sa], y[i * sb]);
+    // Dense rows (and a scalar on either side) get unit-stride loops the compiler can vectorise:
+    // comparisons, maximum, pow, ... and int64 land here.
+    if (so == 1 && sa == 1 && sb == 1) {
+      for (int64_t i = 0; i < n; ++i) op[i] = f(x[i], y[i]);
+    } else if (so == 1 && sa == 1 && sb == 0) {
+      const T s = *y;
+      for (int64_t i = 0; i < n; ++i) op[i] = f(x[i], s);
+    } else if (so == 1 && sa == 0 && sb == 1) {
+      const T s = *x;
+      for (int64_t i = 0; i < n; ++i) op[i] = f(s, y[i]);
+    } else {
+      for (int64_t i = 0; i < n; ++i) op[i * so] = f(x[i * sa], y[i * sb]);
+    }
   });
 }
 
@@ -97,7 +109,14 @@ Tensor<R> binary_op(const Tensor<T>& a, const Tensor<T>& b, const char* name, KO
   b.check_defined(name);
   const Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
   Tensor<R> out(shape);
-  binary_into<T, R>(out, a.expand(shape), b.expand(shape), kop, f);
+  // Operands already of the result's shape are used as they are (no view to build).
+  if (a.shape() == shape && b.shape() == shape) {
+    binary_into<T, R>(out, a, b, kop, f);
+  } else if (a.shape() == shape) {
+    binary_into<T, R>(out, a, b.expand(shape), kop, f);
+  } else {
+    binary_into<T, R>(out, a.expand(shape), b.expand(shape), kop, f);
+  }
   return out;
 }
 
@@ -370,6 +389,14 @@ Tensor<T> Tensor<T>::logical_not() const {
 
 namespace detail {
 
+// ReLU's gradient in one pass: g where out > 0, else 0 (PyTorch's threshold_backward, so a NaN
+// output passes g and a NaN g is dropped where out <= 0).
+template <class T>
+Tensor<T> relu_backward(const Tensor<T>& g, const Tensor<T>& out) {
+  return binary_op<T, T>(g, out, "relu_backward", kop_or_none<T>(kernels::BinaryOp::relu_grad),
+                         [](T a, T b) { return b <= T(0) ? T(0) : a; });
+}
+
 // Backward rules of the unary ops: grad(x, out, g) -> the gradient for x. `out` is saved only by
 // the rules whose derivative is cheapest from the result (exp, sqrt, tanh, ...).
 template <bool SavesInput, bool SavesOutput, class Rule>
@@ -397,7 +424,7 @@ struct UnaryBackward {
   using Name##Backward = UnaryBackward<in, outp, Name##Rule>;
 EMBER_DETAIL_UNARY_RULE(Neg, false, false, g.neg())
 EMBER_DETAIL_UNARY_RULE(Abs, true, false, g.mul(x.sign()))
-EMBER_DETAIL_UNARY_RULE(Relu, false, true, g.mul(out.gt(T(0))))
+EMBER_DETAIL_UNARY_RULE(Relu, false, true, relu_backward(g, out))
 EMBER_DETAIL_UNARY_RULE(Sign, false, false, Tensor<T>())  // zero almost everywhere
 EMBER_DETAIL_UNARY_RULE(Exp, false, true, g.mul(out))
 EMBER_DETAIL_UNARY_RULE(Log, true, false, g.div(x))

@@ -2,6 +2,14 @@
 // semantics (ceil_mode, dilation, count_include_pad, unbatched inputs). Direct loops, one (image,
 // channel) plane per task, so results do not depend on the thread count. 1-d pools are 2-d pools
 // with H = 1.
+//
+// Fast paths (float/double, no padding, no dilation: every window lies inside the plane except
+// the partial ones ceil_mode adds at the end): a whole output row is swept once per window tap
+// (i, j) with branch-free updates the compiler vectorises, and kernel 2 stride 2 gets its own
+// unrolled loop. They give the general path's results bit for bit (average: the same taps summed
+// in the same order; max: the same first-maximum / first-NaN argmax; a NaN output may be another
+// of the window's NaNs); max pooling keeps its argmax as int32 offsets within the plane (half the
+// memory of int64).
 #pragma once
 
 #include <algorithm>
@@ -10,6 +18,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "ember/autograd/record.hpp"
@@ -104,65 +113,198 @@ Shape pooled_shape(const Tensor<T>& x, std::size_t nd, const PoolGeom& g) {
   return s;
 }
 
+// The general sweep for one max-pool output: the first maximum in window order wins, and the first
+// NaN wins over everything (PyTorch). at = -1 when the window holds no input element.
+template <class T>
+void max_window(const T* plane, const PoolGeom& g, int64_t oh, int64_t ow, T& best, int64_t& at) {
+  best = -std::numeric_limits<T>::infinity();
+  at = -1;
+  for (int64_t i = 0; i < g.kh; ++i) {
+    const int64_t ih = oh * g.sh - g.ph + i * g.dh;
+    if (ih < 0 || ih >= g.H) continue;
+    for (int64_t j = 0; j < g.kw; ++j) {
+      const int64_t iw = ow * g.sw - g.pw + j * g.dw;
+      if (iw < 0 || iw >= g.W) continue;
+      const T v = plane[ih * g.W + iw];
+      if (at < 0 || v > best || std::isnan(v)) {  // NaN wins, like PyTorch
+        best = v;
+        at = ih * g.W + iw;
+        if (std::isnan(v)) break;
+      }
+    }
+    if (at >= 0 && std::isnan(best)) break;
+  }
+}
+
+// The fast paths apply: floating point, no padding, no dilation, plane offsets fit in int32.
+template <class T>
+bool pool_fast_ok(const PoolGeom& g) {
+  return std::is_floating_point_v<T> && g.ph == 0 && g.pw == 0 && g.dh == 1 && g.dw == 1 &&
+         g.H * g.W <= std::numeric_limits<int32_t>::max();
+}
+
+// Outputs whose window lies entirely inside [0, in) (no padding): the rest are ceil_mode's.
+inline int64_t full_windows(int64_t in, int64_t k, int64_t s, int64_t out) {
+  return in < k ? 0 : std::min(out, (in - k) / s + 1);
+}
+
+// The fast max pool runs in two branch-free passes that GCC and Clang vectorise: the maximum
+// (NaN if any tap is NaN), then the argmax as the first tap that equals it (or is NaN). This is
+// the general path's rule: the first maximum wins, and the first NaN wins over everything.
+template <class T>
+inline T max_nan(T m, T v) {
+  return ((v > m) | (v != v)) ? v : m;
+}
+template <class T>
+inline int32_t is_argmax(T v, T m) {
+  return (v == m) | (v != v);
+}
+
+// Max pool of the full windows of output row oh (owf of them), no padding or dilation; at: where
+// the argmax goes, or null when no backward needs it.
+template <class T>
+void max_row_fast(const T* plane, const PoolGeom& g, int64_t oh, int64_t owf, T* __restrict y,
+                  int32_t* __restrict at) {
+  const int64_t ih0 = oh * g.sh;
+  const int64_t W = g.W;
+  if (g.kh == 2 && g.kw == 2 && g.sw == 2) {
+    const T* __restrict r0 = plane + ih0 * W;
+    const T* __restrict r1 = r0 + W;
+    const auto base = static_cast<int32_t>(ih0 * W);
+    const auto w = static_cast<int32_t>(W);
+    if (at == nullptr) {
+      for (int64_t ow = 0; ow < owf; ++ow) {
+        y[ow] = max_nan(max_nan(max_nan(r0[2 * ow], r0[2 * ow + 1]), r1[2 * ow]), r1[2 * ow + 1]);
+      }
+      return;
+    }
+    for (int64_t ow = 0; ow < owf; ++ow) {
+      const T a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
+      const T m = max_nan(max_nan(max_nan(a, b), c), d);
+      // The first of a, b, c, d that is the maximum, without branches (also in the scalar tail):
+      // a ? 0 : b ? 1 : c ? w : w + 1.
+      const int32_t na = 1 - is_argmax(a, m), nb = 1 - is_argmax(b, m);
+      const int32_t nc = 1 - is_argmax(c, m);
+      const int32_t off = na * (1 - nb + nb * (w + nc));
+      y[ow] = m;
+      at[ow] = base + 2 * static_cast<int32_t>(ow) + off;
+    }
+    return;
+  }
+  const int64_t sw = g.sw;
+  const T* row0 = plane + ih0 * W;
+  for (int64_t ow = 0; ow < owf; ++ow) y[ow] = row0[ow * sw];
+  for (int64_t i = 0; i < g.kh; ++i) {
+    for (int64_t j = (i == 0 ? 1 : 0); j < g.kw; ++j) {
+      const T* __restrict r = plane + (ih0 + i) * W + j;
+      for (int64_t ow = 0; ow < owf; ++ow) y[ow] = max_nan(y[ow], r[ow * sw]);
+    }
+  }
+  if (at == nullptr) return;
+  // Taps from last to first, so that the first tap that is the maximum has the last word.
+  for (int64_t t = g.kh * g.kw - 1; t >= 0; --t) {
+    const int64_t i = t / g.kw, j = t % g.kw;
+    const T* __restrict r = plane + (ih0 + i) * W + j;
+    const auto base = static_cast<int32_t>((ih0 + i) * W + j);
+    const auto step = static_cast<int32_t>(sw);
+    if (t == g.kh * g.kw - 1) {
+      for (int64_t ow = 0; ow < owf; ++ow) at[ow] = base + static_cast<int32_t>(ow) * step;
+    } else {
+      for (int64_t ow = 0; ow < owf; ++ow) {
+        at[ow] = is_argmax(r[ow * sw], y[ow]) ? base + static_cast<int32_t>(ow) * step : at[ow];
+      }
+    }
+  }
+}
+
+// Where a max pool keeps each output's argmax (flat offset within its plane): int32 on the fast
+// path, int64 on the general one; -1 for an empty window.
+struct PoolArgmax {
+  std::vector<int32_t> i32;
+  std::vector<int64_t> i64;
+};
+
+// Scatters the output gradient to the argmax positions, plane by plane in output order.
+template <class T, class I>
+void max_pool_scatter(const PoolGeom& g, const T* pg, const I* pi, T* px) {
+  const int64_t per_plane = g.OH * g.OW;
+  for_each_plane(g.planes, [&](int64_t p) {
+    T* plane = px + p * g.H * g.W;
+    const I* idx = pi + p * per_plane;
+    const T* gp = pg + p * per_plane;
+    for (int64_t o = 0; o < per_plane; ++o) {
+      if (idx[o] >= 0) plane[idx[o]] += gp[o];
+    }
+  });
+}
+
+// allow_fast = false forces the general path (tests compare the two).
 template <class T>
 Tensor<T> max_pool(const std::string& who, const Tensor<T>& input, std::size_t nd,
                    const Ints& kernel, const Ints& stride, const Ints& padding,
-                   const Ints& dilation, bool ceil_mode) {
+                   const Ints& dilation, bool ceil_mode, bool allow_fast = true) {
   const PoolGeom g = pool_geom(who, input, nd, kernel, stride, padding, dilation, ceil_mode, true);
   const Tensor<T> x = input.contiguous();
+  const bool fast = allow_fast && pool_fast_ok<T>(g);
   // Flat index (within its plane) of each output's maximum: the backward routes gradients there.
-  auto argmax =
-      std::make_shared<std::vector<int64_t>>(static_cast<std::size_t>(g.planes * g.OH * g.OW));
+  // Only kept when a backward will read it.
+  const bool keep_argmax = autograd::needs_grad(input);
+  auto argmax = std::make_shared<PoolArgmax>();
+  const auto n_out = static_cast<std::size_t>(keep_argmax ? g.planes * g.OH * g.OW : 0);
+  if (fast) {
+    argmax->i32.resize(n_out);
+  } else {
+    argmax->i64.resize(n_out);
+  }
   return autograd::differentiable<T>(
       autograd::needs_grad(input),
       [&] {
         Tensor<T> y = empty<T>(pooled_shape(input, nd, g));
         const T* px = x.data();
         T* py = y.data();
-        int64_t* pi = argmax->data();
-        for_each_plane(g.planes, [&](int64_t p) {
-          const T* plane = px + p * g.H * g.W;
-          for (int64_t oh = 0; oh < g.OH; ++oh) {
-            for (int64_t ow = 0; ow < g.OW; ++ow) {
-              T best = -std::numeric_limits<T>::infinity();
-              int64_t at = -1;
-              for (int64_t i = 0; i < g.kh; ++i) {
-                const int64_t ih = oh * g.sh - g.ph + i * g.dh;
-                if (ih < 0 || ih >= g.H) continue;
-                for (int64_t j = 0; j < g.kw; ++j) {
-                  const int64_t iw = ow * g.sw - g.pw + j * g.dw;
-                  if (iw < 0 || iw >= g.W) continue;
-                  const T v = plane[ih * g.W + iw];
-                  if (at < 0 || v > best || std::isnan(v)) {  // NaN wins, like PyTorch
-                    best = v;
-                    at = ih * g.W + iw;
-                    if (std::isnan(v)) break;
-                  }
-                }
-                if (at >= 0 && std::isnan(best)) break;
+        if (fast) {
+          const int64_t ohf = full_windows(g.H, g.kh, g.sh, g.OH);
+          const int64_t owf = full_windows(g.W, g.kw, g.sw, g.OW);
+          int32_t* pi = keep_argmax ? argmax->i32.data() : nullptr;
+          for_each_plane(g.planes, [&](int64_t p) {
+            const T* plane = px + p * g.H * g.W;
+            for (int64_t oh = 0; oh < g.OH; ++oh) {
+              const int64_t o = (p * g.OH + oh) * g.OW;
+              const int64_t ow0 = oh < ohf ? owf : 0;
+              if (oh < ohf) max_row_fast(plane, g, oh, owf, py + o, pi ? pi + o : nullptr);
+              for (int64_t ow = ow0; ow < g.OW; ++ow) {  // ceil_mode's partial windows
+                int64_t at = -1;
+                max_window(plane, g, oh, ow, py[o + ow], at);
+                if (pi) pi[o + ow] = static_cast<int32_t>(at);
               }
-              const int64_t o = (p * g.OH + oh) * g.OW + ow;
-              py[o] = best;
-              pi[o] = at;
             }
-          }
-        });
+          });
+        } else {
+          int64_t* pi = keep_argmax ? argmax->i64.data() : nullptr;
+          for_each_plane(g.planes, [&](int64_t p) {
+            const T* plane = px + p * g.H * g.W;
+            for (int64_t oh = 0; oh < g.OH; ++oh) {
+              for (int64_t ow = 0; ow < g.OW; ++ow) {
+                const int64_t o = (p * g.OH + oh) * g.OW + ow;
+                int64_t at = -1;
+                max_window(plane, g, oh, ow, py[o], at);
+                if (pi) pi[o] = at;
+              }
+            }
+          });
+        }
         return y;
       },
       [&](Tensor<T>& out) {
         autograd::record(out, nd == 1 ? "MaxPool1DBackward" : "MaxPool2DBackward", {input},
-                         [g, argmax, shape = input.shape()](const Tensor<T>& grad) {
+                         [g, argmax, fast, shape = input.shape()](const Tensor<T>& grad) {
                            const Tensor<T> gy = grad.contiguous();
                            Tensor<T> gx = zeros<T>(shape);
-                           const T* pg = gy.data();
-                           T* px = gx.data();
-                           const int64_t* pi = argmax->data();
-                           for_each_plane(g.planes, [&](int64_t p) {
-                             T* plane = px + p * g.H * g.W;
-                             for (int64_t o = p * g.OH * g.OW; o < (p + 1) * g.OH * g.OW; ++o) {
-                               if (pi[o] >= 0) plane[pi[o]] += pg[o];
-                             }
-                           });
+                           if (fast) {
+                             max_pool_scatter(g, gy.data(), argmax->i32.data(), gx.data());
+                           } else {
+                             max_pool_scatter(g, gy.data(), argmax->i64.data(), gx.data());
+                           }
                            return std::vector<Tensor<T>>{gx};
                          });
       });
@@ -181,17 +323,71 @@ inline AvgSpan avg_span(int64_t o, int64_t s, int64_t p, int64_t k, int64_t in) 
   return {lo, hi, padded};
 }
 
+// Average pool (window sums in tap order, starting from 0) of the full windows of output row oh:
+// no padding, so the divisor is kh * kw.
+template <class T>
+void avg_row_fast(const T* plane, const PoolGeom& g, int64_t oh, int64_t owf, T* __restrict y) {
+  const int64_t ih0 = oh * g.sh;
+  const int64_t W = g.W;
+  const auto count = static_cast<T>(g.kh * g.kw);
+  if (g.kh == 2 && g.kw == 2 && g.sw == 2) {
+    const T* __restrict r0 = plane + ih0 * W;
+    const T* __restrict r1 = r0 + W;
+    for (int64_t ow = 0; ow < owf; ++ow) {
+      T acc = 0;
+      acc += r0[2 * ow];
+      acc += r0[2 * ow + 1];
+      acc += r1[2 * ow];
+      acc += r1[2 * ow + 1];
+      y[ow] = acc / count;
+    }
+    return;
+  }
+  const int64_t sw = g.sw;
+  for (int64_t ow = 0; ow < owf; ++ow) y[ow] = T(0);
+  for (int64_t i = 0; i < g.kh; ++i) {
+    for (int64_t j = 0; j < g.kw; ++j) {
+      const T* __restrict r = plane + (ih0 + i) * W + j;
+      for (int64_t ow = 0; ow < owf; ++ow) y[ow] += r[ow * sw];
+    }
+  }
+  for (int64_t ow = 0; ow < owf; ++ow) y[ow] /= count;
+}
+
+// Backward of avg_row_fast for non-overlapping windows (kh <= sh, kw <= sw): each input element
+// gets at most one contribution, added to the zeroed gradient like the general path does.
+template <class T>
+void avg_row_fast_backward(T* plane, const PoolGeom& g, int64_t oh, int64_t owf,
+                           const T* __restrict gy) {
+  const int64_t ih0 = oh * g.sh;
+  const auto count = static_cast<T>(g.kh * g.kw);
+  const int64_t sw = g.sw;
+  for (int64_t i = 0; i < g.kh; ++i) {
+    for (int64_t j = 0; j < g.kw; ++j) {
+      T* __restrict r = plane + (ih0 + i) * g.W + j;
+      for (int64_t ow = 0; ow < owf; ++ow) r[ow * sw] += gy[ow] / count;
+    }
+  }
+}
+
+// allow_fast = false forces the general path (tests compare the two).
 template <class T>
 Tensor<T> avg_pool(const std::string& who, const Tensor<T>& input, std::size_t nd,
                    const Ints& kernel, const Ints& stride, const Ints& padding, bool ceil_mode,
-                   bool count_include_pad) {
+                   bool count_include_pad, bool allow_fast = true) {
   const PoolGeom g = pool_geom(who, input, nd, kernel, stride, padding, Ints(1), ceil_mode, false);
   const Tensor<T> x = input.contiguous();
+  const bool fast = allow_fast && pool_fast_ok<T>(g);
+  const bool fast_backward = fast && g.kh <= g.sh && g.kw <= g.sw;
+  // The full windows the fast paths handle (rows [0, ohf), columns [0, owf)); none otherwise.
+  const int64_t ohf = fast ? full_windows(g.H, g.kh, g.sh, g.OH) : 0;
+  const int64_t owf = fast ? full_windows(g.W, g.kw, g.sw, g.OW) : 0;
   // Visits each output's window: fn(output index, plane offset of row ih, lo/hi of iw, 1/divisor).
-  auto sweep = [g, count_include_pad](int64_t p, auto&& fn) {
+  // skip_full: leave out the full windows (the fast path did them).
+  auto sweep = [g, count_include_pad, ohf, owf](int64_t p, bool skip_full, auto&& fn) {
     for (int64_t oh = 0; oh < g.OH; ++oh) {
       const AvgSpan h = avg_span(oh, g.sh, g.ph, g.kh, g.H);
-      for (int64_t ow = 0; ow < g.OW; ++ow) {
+      for (int64_t ow = (skip_full && oh < ohf) ? owf : 0; ow < g.OW; ++ow) {
         const AvgSpan w = avg_span(ow, g.sw, g.pw, g.kw, g.W);
         const int64_t count =
             count_include_pad ? h.padded * w.padded : (h.hi - h.lo) * (w.hi - w.lo);
@@ -207,7 +403,12 @@ Tensor<T> avg_pool(const std::string& who, const Tensor<T>& input, std::size_t n
         T* py = y.data();
         for_each_plane(g.planes, [&](int64_t p) {
           const T* plane = px + p * g.H * g.W;
-          sweep(p, [&](int64_t o, const AvgSpan& h, const AvgSpan& w, int64_t count) {
+          if (fast) {
+            for (int64_t oh = 0; oh < ohf; ++oh) {
+              avg_row_fast(plane, g, oh, owf, py + (p * g.OH + oh) * g.OW);
+            }
+          }
+          sweep(p, fast, [&](int64_t o, const AvgSpan& h, const AvgSpan& w, int64_t count) {
             T acc = 0;
             for (int64_t ih = h.lo; ih < h.hi; ++ih) {
               for (int64_t iw = w.lo; iw < w.hi; ++iw) acc += plane[ih * g.W + iw];
@@ -220,20 +421,26 @@ Tensor<T> avg_pool(const std::string& who, const Tensor<T>& input, std::size_t n
       [&](Tensor<T>& out) {
         autograd::record(
             out, nd == 1 ? "AvgPool1DBackward" : "AvgPool2DBackward", {input},
-            [g, sweep, shape = input.shape()](const Tensor<T>& grad) {
+            [g, sweep, fast_backward, ohf, owf, shape = input.shape()](const Tensor<T>& grad) {
               const Tensor<T> gy = grad.contiguous();
               Tensor<T> gx = zeros<T>(shape);
               const T* pg = gy.data();
               T* px = gx.data();
               for_each_plane(g.planes, [&](int64_t p) {
                 T* plane = px + p * g.H * g.W;
-                sweep(p, [&](int64_t o, const AvgSpan& h, const AvgSpan& w, int64_t count) {
-                  if (count <= 0) return;
-                  const T v = pg[o] / static_cast<T>(count);
-                  for (int64_t ih = h.lo; ih < h.hi; ++ih) {
-                    for (int64_t iw = w.lo; iw < w.hi; ++iw) plane[ih * g.W + iw] += v;
+                if (fast_backward) {
+                  for (int64_t oh = 0; oh < ohf; ++oh) {
+                    avg_row_fast_backward(plane, g, oh, owf, pg + (p * g.OH + oh) * g.OW);
                   }
-                });
+                }
+                sweep(p, fast_backward,
+                      [&](int64_t o, const AvgSpan& h, const AvgSpan& w, int64_t count) {
+                        if (count <= 0) return;
+                        const T v = pg[o] / static_cast<T>(count);
+                        for (int64_t ih = h.lo; ih < h.hi; ++ih) {
+                          for (int64_t iw = w.lo; iw < w.hi; ++iw) plane[ih * g.W + iw] += v;
+                        }
+                      });
               });
               return std::vector<Tensor<T>>{gx};
             });

@@ -1,10 +1,10 @@
 // ember: elementwise kernels (unary math, binary ops, scalar operands, trailing-vector broadcast);
 // arch-tagged, called through dispatch.hpp.
 //
-// Semantics follow PyTorch: max/min propagate NaN, relu keeps NaN, gelu is the exact erf form
-// (computed as x/2 * erfc(-x/sqrt 2), which stays accurate where 1 + erf(x/sqrt 2) cancels),
-// gelu_tanh uses 1 + tanh(u) = 2 sigmoid(2u) for the same reason, rsqrt is 1 / sqrt (not an
-// approximation).
+// Semantics follow PyTorch: max/min propagate NaN, relu keeps NaN, relu_grad is threshold_backward
+// (b <= 0 ? 0 : a), gelu is the exact erf form (computed as x/2 * erfc(-x/sqrt 2), which stays
+// accurate where 1 + erf(x/sqrt 2) cancels), gelu_tanh uses 1 + tanh(u) = 2 sigmoid(2u) for the
+// same reason, rsqrt is 1 / sqrt (not an approximation).
 #pragma once
 
 #include <cmath>
@@ -43,6 +43,8 @@ T binary_scalar_op(BinaryOp op, T a, T b) noexcept {
       return std::isnan(a) || std::isnan(b) ? a + b : (a < b ? b : a);
     case BinaryOp::min:
       return std::isnan(a) || std::isnan(b) ? a + b : (b < a ? b : a);
+    case BinaryOp::relu_grad:
+      return b <= T(0) ? T(0) : a;
   }
   return a;
 }
@@ -133,6 +135,12 @@ struct binary_math {
     else
       return vmath::min_nan(a, b);
   }
+  static V relu_grad(V a, V b) noexcept {
+    if constexpr (is_scalar_arch<Arch>)
+      return binary_scalar_op<Arch, T>(BinaryOp::relu_grad, a, b);
+    else
+      return xsimd::select(b <= V(T(0)), V(T(0)), a);
+  }
 };
 
 // The binary functions as named functors (no generic lambdas: binutils' demangler cannot read
@@ -168,6 +176,12 @@ struct bin_min {
   V operator()(V a, V b) const noexcept { return binary_math<Arch, T>::min(a, b); }
 };
 
+template <class Arch, class T>
+struct bin_relu_grad {
+  using V = typename binary_math<Arch, T>::V;
+  V operator()(V a, V b) const noexcept { return binary_math<Arch, T>::relu_grad(a, b); }
+};
+
 // Calls Run::apply(f, args...) with f the functor for `op`: one loop instantiation per op, so the
 // switch stays outside the loop.
 template <class Arch, class T, class Run, class... Args>
@@ -185,6 +199,8 @@ void with_binary_fn(BinaryOp op, const Args&... args) noexcept {
       return Run::apply(bin_max<Arch, T>{}, args...);
     case BinaryOp::min:
       return Run::apply(bin_min<Arch, T>{}, args...);
+    case BinaryOp::relu_grad:
+      return Run::apply(bin_relu_grad<Arch, T>{}, args...);
   }
 }
 

@@ -14,7 +14,9 @@
 namespace ember::kernels {
 
 enum class UnaryOp { exp, log, tanh, sigmoid, relu, gelu, gelu_tanh, silu, neg, abs, sqrt, rsqrt };
-enum class BinaryOp { add, sub, mul, div, max, min };
+// relu_grad: y = b <= 0 ? 0 : a (a: the incoming gradient, b: relu's output; NaN in b passes a,
+// like PyTorch's threshold_backward).
+enum class BinaryOp { add, sub, mul, div, max, min, relu_grad };
 enum class RowReduce { sum, max, sumsq };
 
 // The kernels for one element type. Plain function pointers: no state.
