@@ -1,8 +1,9 @@
 // Conv2d forward + backward (gradients of input, weight and bias) for the layers of a
-// LeNet-5-like network on 28x28 (batch 64) and one 3x3 layer of a small ResNet block (64 channels,
-// 32x32, batch 32), float, at 1 and 2 threads (the /threads argument).
-// Peer: PyTorch on the same shapes, benchmarks/peers/conv_torch.py (run it in the same session;
-// OPENBLAS_NUM_THREADS=1, torch.set_num_threads(n)). Results: benchmarks/results/conv.md.
+// LeNet-5-like network on 28x28 (batch 64), the two conv layers of examples/fashion_mnist, and one
+// 3x3 layer of a small ResNet block (64 channels, 32x32, batch 32), float, at 1 and 2 threads (the
+// /threads argument). Peer: PyTorch on the same shapes, benchmarks/peers/conv_torch.py (run it in
+// the same session; OPENBLAS_NUM_THREADS=1, torch.set_num_threads(n)). Results:
+// benchmarks/results/conv.md.
 #include <benchmark/benchmark.h>
 
 #include "ember/ember.hpp"
@@ -46,6 +47,13 @@ void BM_lenet_conv1(benchmark::State& s) {
 void BM_lenet_conv2(benchmark::State& s) {
   run(s, {{64, 6, 12, 12}, {16, 6, 5, 5}, 0, true});
 }
+// The two conv layers of examples/fashion_mnist (batch 64): 1->32 and 32->64, 3x3, padding 1.
+void BM_fmnist_conv1(benchmark::State& s) {
+  run(s, {{64, 1, 28, 28}, {32, 1, 3, 3}, 1, false});
+}
+void BM_fmnist_conv2(benchmark::State& s) {
+  run(s, {{64, 32, 14, 14}, {64, 32, 3, 3}, 1, true});
+}
 void BM_resnet_conv3x3(benchmark::State& s) {
   run(s, {{32, 64, 32, 32}, {64, 64, 3, 3}, 1, true});
 }
@@ -79,6 +87,18 @@ BENCHMARK(BM_lenet_conv1)
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 BENCHMARK(BM_lenet_conv2)
+    ->Arg(1)
+    ->Arg(2)
+    ->ArgName("threads")
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+BENCHMARK(BM_fmnist_conv1)
+    ->Arg(1)
+    ->Arg(2)
+    ->ArgName("threads")
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+BENCHMARK(BM_fmnist_conv2)
     ->Arg(1)
     ->Arg(2)
     ->ArgName("threads")

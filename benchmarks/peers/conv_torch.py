@@ -1,10 +1,12 @@
 #!/usr/bin/python3
 """PyTorch peer of benchmarks/bench_conv.cpp: the same layers, forward + backward, float.
 
-Run: OPENBLAS_NUM_THREADS=1 /usr/bin/python3 benchmarks/peers/conv_torch.py
+Run: OPENBLAS_NUM_THREADS=1 /usr/bin/python3 benchmarks/peers/conv_torch.py [--filter NAME]
+     [--threads 1 2] [--reps 5]
 Prints the median of 5 repetitions (each the mean over enough iterations to last ~0.5 s) in
 microseconds per iteration, at 1 and 2 threads (torch.set_num_threads).
 """
+import argparse
 import statistics
 import time
 
@@ -58,17 +60,27 @@ def lenet():
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--filter", default="", help="run only cases whose name contains this")
+    parser.add_argument("--threads", type=int, nargs="*", default=[1, 2],
+                        help="thread counts (default: 1 2)")
+    parser.add_argument("--reps", type=int, default=5, help="repetitions per case (median)")
+    args = parser.parse_args()
     cases = {
         "lenet_conv1": layer((64, 1, 28, 28), (6, 1, 5, 5), 0, False),
         "lenet_conv2": layer((64, 6, 12, 12), (16, 6, 5, 5), 0, True),
+        "fmnist_conv1": layer((64, 1, 28, 28), (32, 1, 3, 3), 1, False),
+        "fmnist_conv2": layer((64, 32, 14, 14), (64, 32, 3, 3), 1, True),
         "resnet_conv3x3": layer((32, 64, 32, 32), (64, 64, 3, 3), 1, True),
         "lenet_features": lenet(),
     }
     print("torch", torch.__version__)
-    for threads in (1, 2):
+    for threads in args.threads:
         torch.set_num_threads(threads)
         for name, fn in cases.items():
-            runs = [timeit(fn) * 1e6 for _ in range(5)]
+            if args.filter not in name:
+                continue
+            runs = [timeit(fn) * 1e6 for _ in range(args.reps)]
             print("%-16s threads:%d  median %10.1f us" % (name, threads, statistics.median(runs)))
 
 

@@ -234,7 +234,10 @@ TEST_CASE_TEMPLATE("gemm: shapes crossing the cache blocks (k > KC, m > MC, n > 
   struct Shape {
     std::size_t m, n, k;
   };
-  const Shape shapes[] = {{30, 45, 600}, {2060, 9, 3}, {20, 530, 20}, {40, 2100, 3}, {47, 70, 290}};
+  // The last three take the dot-product path when only B is transposed (gemm_dot.hpp): a small C,
+  // long K, edge tiles in both dimensions and a K that is no multiple of the vector width.
+  const Shape shapes[] = {{30, 45, 600}, {2060, 9, 3}, {20, 530, 20}, {40, 2100, 3},
+                          {47, 70, 290}, {32, 9, 784}, {6, 25, 577},  {13, 31, 67}};
   for (Isa isa : ember::available_isas()) {
     ember::set_isa(isa);
     for (int t = 0; t < 4; ++t) {
@@ -421,6 +424,19 @@ TEST_CASE_TEMPLATE("1 and 2 threads give bitwise identical results", T, float, d
                               T(0.5), c2.data(), n);
       CHECK_MESSAGE(std::memcmp(c1.data(), c2.data(), c1.size() * sizeof(T)) == 0,
                     ember::isa_name(isa) << " ta=" << ta << " tb=" << tb);
+    }
+    {
+      // The dot-product path (small C, long K, only B transposed) split over row tiles.
+      const std::size_t dm = 30, dn = 9, dk = 5001;
+      std::vector<T> c1(dm * dn, T(1)), c2(dm * dn, T(1));
+      ember::set_num_threads(1);
+      ember::kernels::gemm<T>(false, true, dm, dn, dk, T(1), g.data(), dk, g.data() + dm * dk, dk,
+                              T(0.5), c1.data(), dn);
+      ember::set_num_threads(2);
+      ember::kernels::gemm<T>(false, true, dm, dn, dk, T(1), g.data(), dk, g.data() + dm * dk, dk,
+                              T(0.5), c2.data(), dn);
+      CHECK_MESSAGE(std::memcmp(c1.data(), c2.data(), c1.size() * sizeof(T)) == 0,
+                    ember::isa_name(isa) << " dot path");
     }
     for (bool ta : {false, true}) {
       // gemv over a 2000 x 1000 matrix (or its transpose), and the one-row GEMM path.

@@ -247,28 +247,31 @@ void conv_backward_weight(const ConvGeom& g, const T* x, const T* gy, T* gw) {
   }
 }
 
-// y[n, oc, :] += b[oc]
+// y[n, oc, :] += b[oc]; rows in parallel, each a vector loop.
 template <class T>
 void add_bias(int64_t N, int64_t C, int64_t L, const T* b, T* y) {
-  for (int64_t n = 0; n < N; ++n) {
-    for (int64_t c = 0; c < C; ++c) {
-      T* row = y + (n * C + c) * L;
-      const T v = b[c];
-      for (int64_t i = 0; i < L; ++i) row[i] += v;
-    }
-  }
+  const auto rows = static_cast<std::size_t>(N * C);
+  parallel_for(0, rows, static_cast<std::size_t>(16384 / (L + 1) + 1),
+               [&](std::size_t lo, std::size_t hi) {
+                 for (std::size_t r = lo; r < hi; ++r) {
+                   T* row = y + static_cast<int64_t>(r) * L;
+                   kernels::binary_scalar<T>(kernels::BinaryOp::add, static_cast<std::size_t>(L),
+                                             row, b[static_cast<int64_t>(r) % C], false, row);
+                 }
+               });
 }
 
-// gb[c] = sum of gy[:, c, :]
+// gb[c] = sum of gy[:, c, :]: each row (n, c) summed by the vector row reduction, then the rows of
+// one channel added in batch order.
 template <class T>
 void bias_grad(int64_t N, int64_t C, int64_t L, const T* gy, T* gb) {
-  for (int64_t c = 0; c < C; ++c) {
-    T acc = 0;
-    for (int64_t n = 0; n < N; ++n) {
-      const T* row = gy + (n * C + c) * L;
-      for (int64_t i = 0; i < L; ++i) acc += row[i];
-    }
-    gb[c] = acc;
+  std::vector<T> sums(static_cast<std::size_t>(N * C));
+  kernels::reduce_rows<T>(kernels::RowReduce::sum, static_cast<std::size_t>(N * C),
+                          static_cast<std::size_t>(L), gy, static_cast<std::size_t>(L),
+                          sums.data());
+  for (int64_t c = 0; c < C; ++c) gb[c] = sums[static_cast<std::size_t>(c)];
+  for (int64_t n = 1; n < N; ++n) {
+    for (int64_t c = 0; c < C; ++c) gb[c] += sums[static_cast<std::size_t>(n * C + c)];
   }
 }
 

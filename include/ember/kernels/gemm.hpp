@@ -11,7 +11,8 @@
 // (With few B panels, threads take disjoint A slivers instead.) Threads split only the columns or
 // rows of C, never K, and each element of C is one fused multiply-add chain per kc slice, added to
 // C slice after slice in order: results do not depend on the thread count.
-// Shapes where packing cannot pay (one row or one column of C) take the matrix-vector path.
+// Shapes where packing cannot pay take the matrix-vector path (one row or one column of C) or the
+// dot-product path (a small C from A times B^T with a long K: gemm_dot.hpp).
 #pragma once
 
 #include <cstddef>
@@ -19,6 +20,7 @@
 #include <new>
 
 #include "ember/kernels/arch.hpp"
+#include "ember/kernels/gemm_dot.hpp"
 #include "ember/kernels/gemm_gemv.hpp"
 #include "ember/kernels/gemm_microkernel.hpp"
 #include "ember/kernels/gemm_pack.hpp"
@@ -179,6 +181,10 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
     } else {
       gd::gemv_rows<Arch, T>(m, k, alpha, a, lda, b, incx, beta, c, ldc);
     }
+    return;
+  }
+  if (gd::use_dot<Arch, T>(trans_a, trans_b, m, n, k)) {
+    gd::gemm_dot<Arch, T>(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
   if (scratch != nullptr) {
