@@ -64,6 +64,36 @@ void for_each_image(int64_t n, F&& fn) {
   });
 }
 
+// ---- bias ----
+
+// y[n, oc, :] += b[oc]; rows in parallel, each a vector loop.
+template <class T>
+void add_bias(int64_t N, int64_t C, int64_t L, const T* b, T* y) {
+  const auto rows = static_cast<std::size_t>(N * C);
+  parallel_for(0, rows, static_cast<std::size_t>(16384 / (L + 1) + 1),
+               [&](std::size_t lo, std::size_t hi) {
+                 for (std::size_t r = lo; r < hi; ++r) {
+                   T* row = y + static_cast<int64_t>(r) * L;
+                   kernels::binary_scalar<T>(kernels::BinaryOp::add, static_cast<std::size_t>(L),
+                                             row, b[static_cast<int64_t>(r) % C], false, row);
+                 }
+               });
+}
+
+// gb[c] = sum of gy[:, c, :]: each row (n, c) summed by the vector row reduction, then the rows of
+// one channel added in batch order.
+template <class T>
+void bias_grad(int64_t N, int64_t C, int64_t L, const T* gy, T* gb) {
+  std::vector<T> sums(static_cast<std::size_t>(N * C));
+  kernels::reduce_rows<T>(kernels::RowReduce::sum, static_cast<std::size_t>(N * C),
+                          static_cast<std::size_t>(L), gy, static_cast<std::size_t>(L),
+                          sums.data());
+  for (int64_t c = 0; c < C; ++c) gb[c] = sums[static_cast<std::size_t>(c)];
+  for (int64_t n = 1; n < N; ++n) {
+    for (int64_t c = 0; c < C; ++c) gb[c] += sums[static_cast<std::size_t>(n * C + c)];
+  }
+}
+
 // ---- depthwise: direct loops (each output channel reads one input channel) ----
 
 template <class T>
@@ -161,12 +191,39 @@ void depthwise_backward_weight(const ConvGeom& g, const T* x, const T* gy, T* gw
 
 // ---- general: im2col + GEMM ----
 
-// y[n] = W @ col(x[n]) per group (no bias).
+// The weights of every group packed once for the GEMM's register tile (gemm_pack_a): op(W_g) is
+// W_g (OCg x K) for the forward, W_g^T (K x OCg) for the input gradient. Every image's GEMM then
+// reads them in place instead of packing them again.
 template <class T>
-void conv_forward(const ConvGeom& g, const T* x, const T* w, T* y) {
-  if (g.depthwise()) return depthwise_forward(g, x, w, y);
+struct PackedWeights {
+  std::size_t stride = 0;  // elements per group
+  std::vector<T> data;
+  PackedWeights(const kernels::KernelSet<T>& ks, const ConvGeom& g, const T* w, bool transposed) {
+    const int64_t K = g.K(), OCg = g.OCg();
+    const auto m = static_cast<std::size_t>(transposed ? K : OCg);
+    const auto k = static_cast<std::size_t>(transposed ? OCg : K);
+    stride = kernels::gemm_packed_a_size<T>(m, k);
+    data.resize(stride * static_cast<std::size_t>(g.groups));
+    for (int64_t gi = 0; gi < g.groups; ++gi) {
+      ks.gemm_pack_a(transposed, m, k, w + gi * OCg * K, static_cast<std::size_t>(K), group(gi));
+    }
+  }
+  T* group(int64_t gi) { return data.data() + static_cast<std::size_t>(gi) * stride; }
+};
+
+// y[n] = W @ col(x[n]) per group, plus bias[oc] on every row when bias is given.
+template <class T>
+void conv_forward(const ConvGeom& g, const T* x, const T* w, T* y, const T* bias = nullptr) {
   const int64_t K = g.K(), L = g.L(), OCg = g.OCg();
+  if (g.depthwise()) {
+    depthwise_forward(g, x, w, y);
+    if (bias != nullptr) add_bias(g.N, g.OC, L, bias, y);
+    return;
+  }
   const bool direct = g.pointwise();
+  // One table for the packing and the products (its packed layout is its own).
+  const kernels::KernelSet<T>& ks = active_kernels().of<T>();
+  PackedWeights<T> pw(ks, g, w, false);
   for_each_image(g.N, [&](int64_t lo, int64_t hi) {
     std::vector<T> col(direct ? 0 : static_cast<std::size_t>(g.groups * K * L));
     std::vector<T> scratch(gemm_scratch<T>(OCg, L, K));
@@ -177,9 +234,19 @@ void conv_forward(const ConvGeom& g, const T* x, const T* w, T* y) {
         kernels::im2col(g.win, xn, col.data());
         b = col.data();
       }
+      T* yn = y + n * g.out_size();
       for (int64_t gi = 0; gi < g.groups; ++gi) {
-        kernels::gemm<T>(false, false, OCg, L, K, T(1), w + gi * OCg * K, K, b + gi * K * L, L,
-                         T(0), y + n * g.out_size() + gi * OCg * L, L, scratch.data());
+        ks.gemm_packed(static_cast<std::size_t>(OCg), static_cast<std::size_t>(L),
+                       static_cast<std::size_t>(K), T(1), pw.group(gi), false, b + gi * K * L,
+                       static_cast<std::size_t>(L), T(0), yn + gi * OCg * L,
+                       static_cast<std::size_t>(L), scratch.data());
+      }
+      if (bias != nullptr) {
+        for (int64_t oc = 0; oc < g.OC; ++oc) {
+          T* row = yn + oc * L;
+          ks.binary_scalar(kernels::BinaryOp::add, static_cast<std::size_t>(L), row, bias[oc],
+                           false, row);
+        }
       }
     }
   });
@@ -191,6 +258,8 @@ void conv_backward_input(const ConvGeom& g, const T* w, const T* gy, T* gx) {
   if (g.depthwise()) return depthwise_backward_input(g, w, gy, gx);
   const int64_t K = g.K(), L = g.L(), OCg = g.OCg();
   const bool direct = g.pointwise();
+  const kernels::KernelSet<T>& ks = active_kernels().of<T>();
+  PackedWeights<T> pw(ks, g, w, true);
   for_each_image(g.N, [&](int64_t lo, int64_t hi) {
     std::vector<T> col(direct ? 0 : static_cast<std::size_t>(g.groups * K * L));
     std::vector<T> scratch(gemm_scratch<T>(K, L, OCg));
@@ -198,9 +267,10 @@ void conv_backward_input(const ConvGeom& g, const T* w, const T* gy, T* gx) {
       T* gxn = gx + n * g.in_size();
       T* c = direct ? gxn : col.data();
       for (int64_t gi = 0; gi < g.groups; ++gi) {
-        kernels::gemm<T>(true, false, K, L, OCg, T(1), w + gi * OCg * K, K,
-                         gy + n * g.out_size() + gi * OCg * L, L, T(0), c + gi * K * L, L,
-                         scratch.data());
+        ks.gemm_packed(static_cast<std::size_t>(K), static_cast<std::size_t>(L),
+                       static_cast<std::size_t>(OCg), T(1), pw.group(gi), false,
+                       gy + n * g.out_size() + gi * OCg * L, static_cast<std::size_t>(L), T(0),
+                       c + gi * K * L, static_cast<std::size_t>(L), scratch.data());
       }
       if (!direct) {
         std::fill(gxn, gxn + g.in_size(), T(0));
@@ -244,34 +314,6 @@ void conv_backward_weight(const ConvGeom& g, const T* x, const T* gy, T* gw) {
   for (int64_t ci = 1; ci < chunks; ++ci) {
     const T* part = partial.data() + ci * wsize;
     for (int64_t i = 0; i < wsize; ++i) gw[i] += part[i];
-  }
-}
-
-// y[n, oc, :] += b[oc]; rows in parallel, each a vector loop.
-template <class T>
-void add_bias(int64_t N, int64_t C, int64_t L, const T* b, T* y) {
-  const auto rows = static_cast<std::size_t>(N * C);
-  parallel_for(0, rows, static_cast<std::size_t>(16384 / (L + 1) + 1),
-               [&](std::size_t lo, std::size_t hi) {
-                 for (std::size_t r = lo; r < hi; ++r) {
-                   T* row = y + static_cast<int64_t>(r) * L;
-                   kernels::binary_scalar<T>(kernels::BinaryOp::add, static_cast<std::size_t>(L),
-                                             row, b[static_cast<int64_t>(r) % C], false, row);
-                 }
-               });
-}
-
-// gb[c] = sum of gy[:, c, :]: each row (n, c) summed by the vector row reduction, then the rows of
-// one channel added in batch order.
-template <class T>
-void bias_grad(int64_t N, int64_t C, int64_t L, const T* gy, T* gb) {
-  std::vector<T> sums(static_cast<std::size_t>(N * C));
-  kernels::reduce_rows<T>(kernels::RowReduce::sum, static_cast<std::size_t>(N * C),
-                          static_cast<std::size_t>(L), gy, static_cast<std::size_t>(L),
-                          sums.data());
-  for (int64_t c = 0; c < C; ++c) gb[c] = sums[static_cast<std::size_t>(c)];
-  for (int64_t n = 1; n < N; ++n) {
-    for (int64_t c = 0; c < C; ++c) gb[c] += sums[static_cast<std::size_t>(n * C + c)];
   }
 }
 
@@ -395,11 +437,8 @@ Tensor<T> conv2d_impl(const Tensor<T>& input, const Tensor<T>& weight, const Ten
       autograd::needs_grad(input, weight, bias),
       [&] {
         Tensor<T> y = empty<T>({g.N, g.OC, g.win.OH, g.win.OW});
-        conv_forward(g, x.data(), w.data(), y.data());
-        if (has_bias) {
-          Tensor<T> b = bias.contiguous();
-          add_bias(g.N, g.OC, g.L(), b.data(), y.data());
-        }
+        Tensor<T> b = has_bias ? bias.contiguous() : Tensor<T>();
+        conv_forward(g, x.data(), w.data(), y.data(), has_bias ? b.data() : nullptr);
         return y;
       },
       [&](Tensor<T>& out) {

@@ -210,6 +210,20 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
   active_kernels().of<T>().gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
                                 scratch);
 }
+// Packing op(A) once for several products with it. Both calls must see the same kernel table
+// (no set_isa in between); the table is captured by the caller through active_kernels().
+template <class T>
+void gemm_pack_a(bool trans_a, std::size_t m, std::size_t k, const T* a, std::size_t lda,
+                 T* packed) {
+  active_kernels().of<T>().gemm_pack_a(trans_a, m, k, a, lda, packed);
+}
+template <class T>
+void gemm_packed(std::size_t m, std::size_t n, std::size_t k, T alpha, const T* packed_a,
+                 bool trans_b, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc,
+                 T* scratch = nullptr) {
+  active_kernels().of<T>().gemm_packed(m, n, k, alpha, packed_a, trans_b, b, ldb, beta, c, ldc,
+                                       scratch);
+}
 template <class T>
 void gemm_strided_batched(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k,
                           T alpha, const T* a, std::size_t lda, std::size_t stride_a, const T* b,

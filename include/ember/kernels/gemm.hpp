@@ -58,11 +58,45 @@ void scale_c(std::size_t m, std::size_t n, T beta, T* c, std::size_t ldc) noexce
   }
 }
 
+// Rows of the whole of op(A) once packed (every mc block rounded up to whole slivers; mc is a
+// multiple of mr, so only the last block is rounded).
+template <class Arch, class T>
+std::size_t packed_rows(std::size_t m) noexcept {
+  constexpr std::size_t MR = params<Arch, T>::mr;
+  return (m + MR - 1) / MR * MR;
+}
+
+// Packs all of op(A) (m x k) in the layout gemm_blocked reads: slice pc (kc deep), block ic (mc
+// tall) at packed + pc * packed_rows(m) + ic * kc, its slivers MR * kc apart.
+template <class Arch, class T>
+void pack_a_all(bool trans_a, std::size_t m, std::size_t k, const T* a, std::size_t lda,
+                T* packed) noexcept {
+  using P = params<Arch, T>;
+  constexpr std::size_t MR = P::mr, KC = P::kc, MC = P::mc;
+  const std::size_t mp = packed_rows<Arch, T>(m);
+  for (std::size_t pc = 0; pc < k; pc += KC) {
+    const std::size_t kc = k - pc < KC ? k - pc : KC;
+    for (std::size_t ic = 0; ic < m; ic += MC) {
+      const std::size_t mc = m - ic < MC ? m - ic : MC;
+      const std::size_t slivers = (mc + MR - 1) / MR;
+      T* block = packed + pc * mp + ic * kc;
+      parallel_for(0, slivers, parallel_work / (MR * kc * 16) + 1,
+                   [&](std::size_t lo, std::size_t hi) {
+                     for (std::size_t s = lo; s < hi; ++s) {
+                       const std::size_t i0 = ic + s * mc / slivers;
+                       const std::size_t i1 = ic + (s + 1) * mc / slivers;
+                       pack_a<Arch, T>(trans_a, a, lda, i0, pc, i1 - i0, kc, block + s * MR * kc);
+                     }
+                   });
+    }
+  }
+}
+
 // The packed path; scratch holds detail::gemm_scratch_elems(params::blocking, m, n, k) elements.
 template <class Arch, class T>
 void gemm_blocked(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, T alpha,
                   const T* a, std::size_t lda, const T* b, std::size_t ldb, T beta, T* c,
-                  std::size_t ldc, T* scratch) noexcept {
+                  std::size_t ldc, T* scratch, const T* packed_a = nullptr) noexcept {
   using P = params<Arch, T>;
   constexpr std::size_t MR = P::mr, NR = P::nr, KC = P::kc, MC = P::mc, NC = P::nc, NS = P::ns;
   constexpr std::size_t panels_per_nc = NC / NR;
@@ -89,14 +123,20 @@ void gemm_blocked(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std:
       const std::size_t slivers = (mc + MR - 1) / MR;
       auto sliver_row = [&](std::size_t s) { return ic + s * mc / slivers; };
       // Pack the A block once per (pc, ic): it is the costlier pack (a transpose when A is not).
-      parallel_for(0, slivers, parallel_work / (MR * kc * 16) + 1,
-                   [&](std::size_t lo, std::size_t hi) {
-                     for (std::size_t s = lo; s < hi; ++s) {
-                       const std::size_t i0 = sliver_row(s);
-                       pack_a<Arch, T>(trans_a, a, lda, i0, pc, sliver_row(s + 1) - i0, kc,
-                                       a_block + s * MR * kc);
-                     }
-                   });
+      // A caller-packed A (pack_a_all) is read in place.
+      const T* ablk = a_block;
+      if (packed_a != nullptr) {
+        ablk = packed_a + pc * packed_rows<Arch, T>(m) + ic * kc;
+      } else {
+        parallel_for(0, slivers, parallel_work / (MR * kc * 16) + 1,
+                     [&](std::size_t lo, std::size_t hi) {
+                       for (std::size_t s = lo; s < hi; ++s) {
+                         const std::size_t i0 = sliver_row(s);
+                         pack_a<Arch, T>(trans_a, a, lda, i0, pc, sliver_row(s + 1) - i0, kc,
+                                         a_block + s * MR * kc);
+                       }
+                     });
+      }
       for (std::size_t js = 0; js < n; js += NS) {
         const std::size_t ns = n - js < NS ? n - js : NS;
         const std::size_t panels = (ns + NR - 1) / NR;
@@ -110,7 +150,7 @@ void gemm_blocked(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std:
             bp = nr == NR ? b + pc * ldb + j0 : b_edge;
             bstride = nr == NR ? ldb : NR;
           }
-          micro_kernel<Arch, T>(kc, a_block + s * MR * kc, bp, bstride, alpha, beta_pc,
+          micro_kernel<Arch, T>(kc, ablk + s * MR * kc, bp, bstride, alpha, beta_pc,
                                 c + i0 * ldc + j0, ldc, mr, nr);
         };
         auto pack_panels = [&](std::size_t q0, std::size_t q1) {
@@ -197,6 +237,36 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
   gd::gemm_blocked<Arch, T>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
                             static_cast<T*>(owned));
   ::operator delete(owned, std::align_val_t(64));
+}
+
+// See KernelSet::gemm_pack_a.
+template <class Arch, class T>
+void gemm_pack_a(bool trans_a, std::size_t m, std::size_t k, const T* a, std::size_t lda,
+                 T* packed) noexcept {
+  if (m == 0 || k == 0) return;
+  gemm_detail::pack_a_all<Arch, T>(trans_a, m, k, a, lda, packed);
+}
+
+// See KernelSet::gemm_packed.
+template <class Arch, class T>
+void gemm_packed(std::size_t m, std::size_t n, std::size_t k, T alpha, const T* packed_a,
+                 bool trans_b, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc,
+                 T* scratch) {
+  namespace gd = gemm_detail;
+  if (m == 0 || n == 0) return;
+  if (alpha == T(0) || k == 0) {
+    gd::scale_c<Arch, T>(m, n, beta, c, ldc);
+    return;
+  }
+  void* owned = nullptr;
+  if (scratch == nullptr) {
+    const std::size_t elems = detail::gemm_scratch_elems<T>(gd::params<Arch, T>::blocking, m, n, k);
+    owned = ::operator new(elems * sizeof(T), std::align_val_t(64));
+    scratch = static_cast<T*>(owned);
+  }
+  gd::gemm_blocked<Arch, T>(false, trans_b, m, n, k, alpha, nullptr, 0, b, ldb, beta, c, ldc,
+                            scratch, packed_a);
+  if (owned != nullptr) ::operator delete(owned, std::align_val_t(64));
 }
 
 template <class Arch, class T>

@@ -97,4 +97,20 @@ static constexpr std::size_t gemm_scratch_size(std::size_t m, std::size_t n,
   return best;
 }
 
+// Elements of T that gemm_pack_a<T>(trans_a, m, k, ...) writes: op(A) with its rows rounded up to
+// whole register-tile slivers, for the widest tile of any ISA.
+template <class T>
+static constexpr std::size_t gemm_packed_a_size(std::size_t m, std::size_t k) noexcept {
+  if (m == 0 || k == 0) return 0;
+  std::size_t best = detail::gemm_round_up<T>(m, detail::gemm_blocking<T>(1, 16).mr) * k;
+  for (std::size_t lanes = 2; lanes <= 64 / sizeof(T); lanes *= 2) {
+    for (std::size_t regs = 16; regs <= 32; regs *= 2) {
+      const std::size_t s =
+          detail::gemm_round_up<T>(m, detail::gemm_blocking<T>(lanes, regs).mr) * k;
+      best = s > best ? s : best;
+    }
+  }
+  return best;
+}
+
 }  // namespace ember::kernels

@@ -39,15 +39,57 @@ inline void valid_range(int64_t size, int64_t s, int64_t p, int64_t off, int64_t
 
 }  // namespace detail
 
+namespace detail {
+
+// The output rows [lo, hi) whose input row oh * sh - ph + off lies inside [0, H).
+inline void valid_rows(const ConvWindow& g, int64_t off, int64_t& lo, int64_t& hi) {
+  valid_range(g.H, g.sh, g.ph, off, g.OH, lo, hi);
+}
+
+// Whether a window row maps to one contiguous run of the image: stride 1 and output rows as wide
+// as input rows, so output position oh * OW + ow reads image position oh * W + ow + const.
+inline bool flat_rows(const ConvWindow& g) {
+  return g.sh == 1 && g.sw == 1 && g.OW == g.W;
+}
+
+}  // namespace detail
+
+// col rows are ldc apart (ldc >= OH * OW; ldc < 0 means OH * OW): several images' columns can sit
+// side by side in one matrix.
 template <class T>
-void im2col(const ConvWindow& g, const T* image, T* col) {
+void im2col(const ConvWindow& g, const T* image, T* col, int64_t ldc = -1) {
   const int64_t L = g.OH * g.OW;
+  if (ldc < 0) ldc = L;
+  const bool flat = detail::flat_rows(g);
   for (int64_t c = 0; c < g.C; ++c) {
     for (int64_t kh = 0; kh < g.KH; ++kh) {
       for (int64_t kw = 0; kw < g.KW; ++kw) {
-        T* row = col + ((c * g.KH + kh) * g.KW + kw) * L;
+        T* row = col + ((c * g.KH + kh) * g.KW + kw) * ldc;
         int64_t lo, hi;
         detail::valid_range(g.W, g.sw, g.pw, kw * g.dw, g.OW, lo, hi);
+        if (flat) {
+          // One copy of the run from the first valid pixel to the last, then the padding columns
+          // (which the run filled with neighbouring rows' pixels) set to zero.
+          int64_t r0, r1;
+          detail::valid_rows(g, kh * g.dh, r0, r1);
+          if (r0 >= r1 || lo >= hi) {
+            std::fill(row, row + L, T(0));
+            continue;
+          }
+          const int64_t off = (c * g.H - g.ph + kh * g.dh) * g.W - g.pw + kw * g.dw;
+          const int64_t s = r0 * g.OW + lo, e = (r1 - 1) * g.OW + hi;
+          std::fill(row, row + s, T(0));
+          std::copy(image + (off + s), image + (off + e), row + s);
+          std::fill(row + e, row + L, T(0));
+          if (lo > 0 || hi < g.OW) {
+            for (int64_t oh = r0; oh < r1; ++oh) {
+              T* dst = row + oh * g.OW;
+              std::fill(dst, dst + lo, T(0));
+              std::fill(dst + hi, dst + g.OW, T(0));
+            }
+          }
+          continue;
+        }
         for (int64_t oh = 0; oh < g.OH; ++oh) {
           T* dst = row + oh * g.OW;
           const int64_t ih = oh * g.sh - g.ph + kh * g.dh;
@@ -59,7 +101,7 @@ void im2col(const ConvWindow& g, const T* image, T* col) {
           const int64_t base = (c * g.H + ih) * g.W - g.pw + kw * g.dw;
           std::fill(dst, dst + lo, T(0));
           if (g.sw == 1) {
-            for (int64_t ow = lo; ow < hi; ++ow) dst[ow] = image[base + ow];
+            std::copy(image + (base + lo), image + (base + hi), dst + lo);
           } else {
             for (int64_t ow = lo; ow < hi; ++ow) dst[ow] = image[base + ow * g.sw];
           }
@@ -72,23 +114,28 @@ void im2col(const ConvWindow& g, const T* image, T* col) {
 
 // The adjoint of im2col: adds every column entry into the pixel it was read from. `image` must be
 // zeroed (or hold values to add to) by the caller. Serial within an image, so the order of the
-// additions into one pixel is fixed.
+// additions into one pixel is fixed. col rows are ldc apart (ldc < 0: OH * OW).
 template <class T>
-void col2im(const ConvWindow& g, const T* col, T* image) {
+void col2im(const ConvWindow& g, const T* col, T* image, int64_t ldc = -1) {
   const int64_t L = g.OH * g.OW;
+  if (ldc < 0) ldc = L;
   for (int64_t c = 0; c < g.C; ++c) {
     for (int64_t kh = 0; kh < g.KH; ++kh) {
       for (int64_t kw = 0; kw < g.KW; ++kw) {
-        const T* row = col + ((c * g.KH + kh) * g.KW + kw) * L;
+        const T* row = col + ((c * g.KH + kh) * g.KW + kw) * ldc;
         int64_t lo, hi;
         detail::valid_range(g.W, g.sw, g.pw, kw * g.dw, g.OW, lo, hi);
-        for (int64_t oh = 0; oh < g.OH; ++oh) {
+        int64_t r0, r1;
+        detail::valid_rows(g, kh * g.dh, r0, r1);
+        for (int64_t oh = r0; oh < r1; ++oh) {
           const int64_t ih = oh * g.sh - g.ph + kh * g.dh;
-          if (ih < 0 || ih >= g.H) continue;
           const T* src = row + oh * g.OW;
           const int64_t base = (c * g.H + ih) * g.W - g.pw + kw * g.dw;
           if (g.sw == 1) {
-            for (int64_t ow = lo; ow < hi; ++ow) image[base + ow] += src[ow];
+            T* dst = image + (base + lo);
+            const T* s = src + lo;
+            const int64_t n = hi - lo;
+            for (int64_t i = 0; i < n; ++i) dst[i] += s[i];
           } else {
             for (int64_t ow = lo; ow < hi; ++ow) image[base + ow * g.sw] += src[ow];
           }

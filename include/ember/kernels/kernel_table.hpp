@@ -33,6 +33,16 @@ struct KernelSet {
   void (*gemm)(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, T alpha,
                const T* a, std::size_t lda, const T* b, std::size_t ldb, T beta, T* c,
                std::size_t ldc, T* scratch) = nullptr;
+  // op(A) (m x k) packed once for several gemm_packed calls (a convolution's weights, reused for
+  // every image): `packed` holds gemm_packed_a_size<T>(m, k) elements. The layout belongs to this
+  // table: pass it only to this table's gemm_packed, with the same m and k.
+  void (*gemm_pack_a)(bool trans_a, std::size_t m, std::size_t k, const T* a, std::size_t lda,
+                      T* packed) noexcept = nullptr;
+  // gemm with op(A) from gemm_pack_a: C = alpha * op(A) * op(B) + beta * C; scratch as for gemm.
+  // Bitwise equal to gemm on the same operands whenever gemm takes its packed (blocked) path.
+  void (*gemm_packed)(std::size_t m, std::size_t n, std::size_t k, T alpha, const T* packed_a,
+                      bool trans_b, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc,
+                      T* scratch) = nullptr;
   // `batch` independent GEMMs; matrix i of A starts at a + i * stride_a (likewise B, C).
   void (*gemm_strided_batched)(bool trans_a, bool trans_b, std::size_t m, std::size_t n,
                                std::size_t k, T alpha, const T* a, std::size_t lda,

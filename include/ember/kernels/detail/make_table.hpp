@@ -16,6 +16,8 @@ constexpr KernelSet<T> make_kernel_set() noexcept {
   s.axpy = &impl::axpy<Arch, T>;
   s.scale = &impl::scale<Arch, T>;
   s.gemm = &impl::gemm<Arch, T>;
+  s.gemm_pack_a = &impl::gemm_pack_a<Arch, T>;
+  s.gemm_packed = &impl::gemm_packed<Arch, T>;
   s.gemm_strided_batched = &impl::gemm_strided_batched<Arch, T>;
   s.gemv = &impl::gemv<Arch, T>;
   s.unary = &impl::unary<Arch, T>;

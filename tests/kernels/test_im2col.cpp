@@ -1,0 +1,87 @@
+// im2col / col2im against direct loops over every window position: strides, padding (also
+// asymmetric: fewer output rows than the padding allows), dilation, odd sizes, and column blocks of
+// several images side by side (ldc > OH * OW).
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "ember/kernels/im2col.hpp"
+
+namespace {
+
+using ember::kernels::ConvWindow;
+
+ConvWindow window(int64_t C, int64_t H, int64_t W, int64_t KH, int64_t KW, int64_t s, int64_t p,
+                  int64_t d, int64_t extra = 0) {
+  ConvWindow g{C, H, W, KH, KW, s, s, p, p, d, d, 0, 0};
+  g.OH = (H + 2 * p - d * (KH - 1) - 1) / s + 1 - extra;
+  g.OW = (W + 2 * p - d * (KW - 1) - 1) / s + 1;
+  return g;
+}
+
+// The pixel a column entry reads, or -1 in the padding.
+int64_t source(const ConvWindow& g, int64_t c, int64_t kh, int64_t kw, int64_t oh, int64_t ow) {
+  const int64_t ih = oh * g.sh - g.ph + kh * g.dh, iw = ow * g.sw - g.pw + kw * g.dw;
+  if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) return -1;
+  return (c * g.H + ih) * g.W + iw;
+}
+
+}  // namespace
+
+TEST_CASE("im2col and col2im match direct loops, alone and in a block of columns") {
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<double> dist(-1.0, 1.0);
+  const ConvWindow cases[] = {window(1, 28, 28, 3, 3, 1, 1, 1), window(3, 14, 14, 3, 3, 1, 1, 1),
+                              window(2, 7, 9, 3, 3, 1, 0, 1),   window(2, 7, 9, 5, 3, 1, 2, 1),
+                              window(2, 8, 8, 3, 3, 2, 1, 1),   window(1, 9, 7, 3, 3, 1, 2, 2),
+                              window(3, 5, 6, 1, 1, 1, 0, 1),   window(2, 6, 6, 4, 4, 1, 1, 1, 1),
+                              window(1, 5, 5, 3, 3, 1, 3, 1),   window(2, 4, 11, 2, 5, 3, 1, 2)};
+  for (const ConvWindow& g : cases) {
+    CAPTURE(g.C);
+    CAPTURE(g.H);
+    CAPTURE(g.W);
+    CAPTURE(g.KH);
+    CAPTURE(g.sh);
+    CAPTURE(g.ph);
+    CAPTURE(g.dh);
+    const int64_t L = g.OH * g.OW, rows = g.C * g.KH * g.KW, pixels = g.C * g.H * g.W;
+    std::vector<double> image(static_cast<std::size_t>(pixels));
+    for (double& v : image) v = dist(rng);
+    for (int64_t ldc : {L, 3 * L + 1}) {
+      CAPTURE(ldc);
+      // Column block: this image's columns at offset L within rows ldc apart; the rest untouched.
+      const int64_t at = ldc == L ? 0 : L;
+      std::vector<double> col(static_cast<std::size_t>(rows * ldc), 42.0);
+      ember::kernels::im2col(g, image.data(), col.data() + at, ldc);
+      std::vector<double> back(static_cast<std::size_t>(pixels), 0.5), want = back;
+      for (int64_t c = 0; c < g.C; ++c) {
+        for (int64_t kh = 0; kh < g.KH; ++kh) {
+          for (int64_t kw = 0; kw < g.KW; ++kw) {
+            const int64_t r = (c * g.KH + kh) * g.KW + kw;
+            for (int64_t l = 0; l < ldc; ++l) {
+              const double got = col[static_cast<std::size_t>(r * ldc + l)];
+              if (l < at || l >= at + L) {
+                REQUIRE(got == 42.0);
+                continue;
+              }
+              const int64_t src = source(g, c, kh, kw, (l - at) / g.OW, (l - at) % g.OW);
+              REQUIRE(got == (src < 0 ? 0.0 : image[static_cast<std::size_t>(src)]));
+              if (src >= 0) want[static_cast<std::size_t>(src)] += got * 0.25;
+            }
+          }
+        }
+      }
+      // col2im of a scaled copy adds each entry into its pixel (exact: the values are scaled by a
+      // power of two and added in the same order as the direct loop above).
+      std::vector<double> scaled(col);
+      for (double& v : scaled) v *= 0.25;
+      ember::kernels::col2im(g, scaled.data() + at, back.data(), ldc);
+      for (int64_t i = 0; i < pixels; ++i) {
+        CHECK(back[static_cast<std::size_t>(i)] ==
+              doctest::Approx(want[static_cast<std::size_t>(i)]));
+      }
+    }
+  }
+}
