@@ -259,6 +259,63 @@ TEST_CASE_TEMPLATE("gemm: shapes crossing the cache blocks (k > KC, m > MC, n > 
   }
 }
 
+TEST_CASE_TEMPLATE("gemm_packed: A packed once, products against the reference and gemm", T, float,
+                   double) {
+  IsaRestore restore;
+  std::mt19937 rng(11);
+  struct Shape {
+    std::size_t m, n, k;
+  };
+  // Edge slivers, one row or column, K across the kc slices, M across the mc blocks.
+  const Shape shapes[] = {{1, 7, 5},     {9, 1, 4},    {13, 17, 9}, {64, 196, 288},
+                          {29, 33, 600}, {2060, 9, 3}, {5, 40, 0}};
+  for (Isa isa : ember::available_isas()) {
+    ember::set_isa(isa);
+    for (int t = 0; t < 4; ++t) {
+      for (const Shape& sh : shapes) {
+        GemmCase g;
+        g.ta = t & 1;
+        g.tb = t & 2;
+        g.m = sh.m;
+        g.n = sh.n;
+        g.k = sh.k;
+        g.alpha = t == 3 ? -0.5 : 1.0;
+        g.beta = t % 2 == 0 ? 0.0 : 0.25;
+        g.pad = t == 1 ? 3 : 0;
+        g.offset = t / 2;
+        g.caller_scratch = t % 2 == 0;
+        Operands<T> ops(g, rng);
+        const std::vector<T> before = ops.c;
+        // The packed copy is all the product reads of A: poison the original afterwards.
+        std::vector<T> packed(ember::kernels::gemm_packed_a_size<T>(g.m, g.k) + 1, nan_v<T>);
+        ember::kernels::gemm_pack_a<T>(g.ta, g.m, g.k, ops.a.data() + g.offset, ops.lda,
+                                       packed.data());
+        std::vector<T> a_saved = ops.a;
+        std::fill(ops.a.begin(), ops.a.end(), nan_v<T>);
+        std::vector<T> scratch;
+        if (g.caller_scratch) scratch.resize(ember::kernels::gemm_scratch_size<T>(g.m, g.n, g.k));
+        ember::kernels::gemm_packed<T>(g.m, g.n, g.k, T(g.alpha), packed.data(), g.tb,
+                                       ops.b.data() + g.offset, ops.ldb, T(g.beta),
+                                       ops.c.data() + g.offset, ops.ldc,
+                                       g.caller_scratch ? scratch.data() : nullptr);
+        CHECK(std::isnan(double(packed.back())));  // nothing written past the packed size
+        ops.a = a_saved;
+        check_gemm_result<T>(g, ops, before, ops.c, "gemm_packed " + describe(g));
+        // Where gemm packs A itself (a C of two or more rows and columns, not its dot path), the
+        // two are bitwise equal.
+        if (g.m > 1 && g.n > 1 && g.k > 0 && (g.ta || !g.tb || g.m * g.n > 1024)) {
+          std::vector<T> c2 = before;
+          ember::kernels::gemm<T>(g.ta, g.tb, g.m, g.n, g.k, T(g.alpha), ops.a.data() + g.offset,
+                                  ops.lda, ops.b.data() + g.offset, ops.ldb, T(g.beta),
+                                  c2.data() + g.offset, ops.ldc);
+          CHECK_MESSAGE(std::memcmp(c2.data(), ops.c.data(), c2.size() * sizeof(T)) == 0,
+                        describe(g));
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE_TEMPLATE("gemm: alpha == 0 or k == 0 never reads A and B", T, float, double) {
   IsaRestore restore;
   for (Isa isa : ember::available_isas()) {
