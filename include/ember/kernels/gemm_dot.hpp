@@ -15,8 +15,9 @@ namespace ember::kernels::impl::gemm_detail {
 // Tile of dot products: RA rows of A times RB rows of B, one vector accumulator each.
 template <class Arch, class T>
 struct dot_tile {
+  // 12 (or 9) accumulators plus the operand vectors; 3 columns fit the 9 taps of a 3x3 kernel.
   static constexpr std::size_t ra = params<Arch, T>::regs >= 32 ? 4 : 3;
-  static constexpr std::size_t rb = ra;
+  static constexpr std::size_t rb = 3;
 };
 
 // Whether gemm takes this path: A not transposed, B transposed (both read along K), C small
