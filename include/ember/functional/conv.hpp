@@ -198,8 +198,10 @@ template <class T>
 struct PackedWeights {
   std::size_t stride = 0;  // elements per group
   std::vector<T> data;
-  PackedWeights(const kernels::KernelSet<T>& ks, const ConvGeom& g, const T* w, bool transposed) {
-    const int64_t K = g.K(), OCg = g.OCg();
+  // w: groups blocks of OCg rows of K + extra weights.
+  PackedWeights(const kernels::KernelSet<T>& ks, const ConvGeom& g, const T* w, bool transposed,
+                int64_t extra = 0) {
+    const int64_t K = g.K() + extra, OCg = g.OCg();
     const auto m = static_cast<std::size_t>(transposed ? K : OCg);
     const auto k = static_cast<std::size_t>(transposed ? OCg : K);
     stride = kernels::gemm_packed_a_size<T>(m, k);
@@ -211,6 +213,42 @@ struct PackedWeights {
   T* group(int64_t gi) { return data.data() + static_cast<std::size_t>(gi) * stride; }
 };
 
+// The bias as one more term of the GEMM's sum: each group's column block gets a row of ones after
+// its K rows, and each weight row the bias (forward) or the bias gradient (backward) as column K.
+// Needs im2col's column matrix (not the pointwise and depthwise paths).
+inline bool bias_in_gemm(const ConvGeom& g) {
+  return !g.pointwise() && !g.depthwise();
+}
+
+// A per-thread column buffer for one image: groups blocks of K + extra rows, the extra (ones) row
+// set here once; im2col_groups never writes it.
+template <class T>
+std::vector<T> make_col(const ConvGeom& g, int64_t extra) {
+  const int64_t K = g.K(), L = g.L(), Kx = K + extra;
+  std::vector<T> col(static_cast<std::size_t>(g.groups * Kx * L));
+  if (extra > 0) {
+    for (int64_t gi = 0; gi < g.groups; ++gi) {
+      std::fill(col.begin() + (gi * Kx + K) * L, col.begin() + (gi * Kx + K + 1) * L, T(1));
+    }
+  }
+  return col;
+}
+
+// im2col of one image into a make_col buffer.
+template <class T>
+void im2col_groups(const ConvGeom& g, const T* xn, T* col, int64_t extra) {
+  if (extra == 0) {
+    kernels::im2col(g.win, xn, col);
+    return;
+  }
+  kernels::ConvWindow sub = g.win;
+  sub.C = g.Cg();
+  const int64_t Kx = g.K() + extra, L = g.L();
+  for (int64_t gi = 0; gi < g.groups; ++gi) {
+    kernels::im2col(sub, xn + gi * sub.C * sub.H * sub.W, col + gi * Kx * L);
+  }
+}
+
 // y[n] = W @ col(x[n]) per group, plus bias[oc] on every row when bias is given.
 template <class T>
 void conv_forward(const ConvGeom& g, const T* x, const T* w, T* y, const T* bias = nullptr) {
@@ -221,27 +259,36 @@ void conv_forward(const ConvGeom& g, const T* x, const T* w, T* y, const T* bias
     return;
   }
   const bool direct = g.pointwise();
+  const int64_t extra = bias != nullptr && bias_in_gemm(g) ? 1 : 0, Kx = K + extra;
   // One table for the packing and the products (its packed layout is its own).
   const kernels::KernelSet<T>& ks = active_kernels().of<T>();
-  PackedWeights<T> pw(ks, g, w, false);
+  std::vector<T> wb;  // [W_g | b_g] per group
+  if (extra > 0) {
+    wb.resize(static_cast<std::size_t>(g.OC * Kx));
+    for (int64_t oc = 0; oc < g.OC; ++oc) {
+      std::copy(w + oc * K, w + (oc + 1) * K, wb.begin() + oc * Kx);
+      wb[static_cast<std::size_t>(oc * Kx + K)] = bias[oc];
+    }
+  }
+  PackedWeights<T> pw(ks, g, extra > 0 ? wb.data() : w, false, extra);
   for_each_image(g.N, [&](int64_t lo, int64_t hi) {
-    std::vector<T> col(direct ? 0 : static_cast<std::size_t>(g.groups * K * L));
-    std::vector<T> scratch(gemm_scratch<T>(OCg, L, K));
+    std::vector<T> col = direct ? std::vector<T>() : make_col<T>(g, extra);
+    std::vector<T> scratch(gemm_scratch<T>(OCg, L, Kx));
     for (int64_t n = lo; n < hi; ++n) {
       const T* xn = x + n * g.in_size();
       const T* b = xn;
       if (!direct) {
-        kernels::im2col(g.win, xn, col.data());
+        im2col_groups(g, xn, col.data(), extra);
         b = col.data();
       }
       T* yn = y + n * g.out_size();
       for (int64_t gi = 0; gi < g.groups; ++gi) {
         ks.gemm_packed(static_cast<std::size_t>(OCg), static_cast<std::size_t>(L),
-                       static_cast<std::size_t>(K), T(1), pw.group(gi), false, b + gi * K * L,
+                       static_cast<std::size_t>(Kx), T(1), pw.group(gi), false, b + gi * Kx * L,
                        static_cast<std::size_t>(L), T(0), yn + gi * OCg * L,
                        static_cast<std::size_t>(L), scratch.data());
       }
-      if (bias != nullptr) {
+      if (bias != nullptr && extra == 0) {
         for (int64_t oc = 0; oc < g.OC; ++oc) {
           T* row = yn + oc * L;
           ks.binary_scalar(kernels::BinaryOp::add, static_cast<std::size_t>(L), row, bias[oc],
@@ -281,17 +328,24 @@ void conv_backward_input(const ConvGeom& g, const T* w, const T* gy, T* gx) {
 }
 
 // gw = sum over n of gy[n] @ col(x[n])^T per group; partial sums per fixed batch chunk, then
-// added in chunk order.
+// added in chunk order. With gb, also the bias gradient: in the same GEMMs (col's row of ones,
+// bias_in_gemm) or, where there is no column matrix, by bias_grad.
 template <class T>
-void conv_backward_weight(const ConvGeom& g, const T* x, const T* gy, T* gw) {
-  if (g.depthwise()) return depthwise_backward_weight(g, x, gy, gw);
-  const int64_t K = g.K(), L = g.L(), OCg = g.OCg(), wsize = g.OC * K;
+void conv_backward_weight(const ConvGeom& g, const T* x, const T* gy, T* gw, T* gb = nullptr) {
+  if (g.depthwise()) {
+    depthwise_backward_weight(g, x, gy, gw);
+    if (gb != nullptr) bias_grad(g.N, g.OC, g.L(), gy, gb);
+    return;
+  }
+  const int64_t K = g.K(), L = g.L(), OCg = g.OCg();
   const bool direct = g.pointwise();
+  const int64_t extra = gb != nullptr && bias_in_gemm(g) ? 1 : 0, Kx = K + extra;
+  const int64_t wsize = g.OC * Kx;
   const int64_t chunks = std::min<int64_t>(g.N, kBatchChunks);
   std::vector<T> partial(static_cast<std::size_t>(chunks * wsize));
   parallel_for(0, static_cast<std::size_t>(chunks), 1, [&](std::size_t clo, std::size_t chi) {
-    std::vector<T> col(direct ? 0 : static_cast<std::size_t>(g.groups * K * L));
-    std::vector<T> scratch(gemm_scratch<T>(OCg, K, L));
+    std::vector<T> col = direct ? std::vector<T>() : make_col<T>(g, extra);
+    std::vector<T> scratch(gemm_scratch<T>(OCg, Kx, L));
     for (auto ci = static_cast<int64_t>(clo); ci < static_cast<int64_t>(chi); ++ci) {
       T* part = partial.data() + ci * wsize;
       const int64_t n0 = g.N * ci / chunks, n1 = g.N * (ci + 1) / chunks;
@@ -299,22 +353,28 @@ void conv_backward_weight(const ConvGeom& g, const T* x, const T* gy, T* gw) {
         const T* xn = x + n * g.in_size();
         const T* b = xn;
         if (!direct) {
-          kernels::im2col(g.win, xn, col.data());
+          im2col_groups(g, xn, col.data(), extra);
           b = col.data();
         }
         for (int64_t gi = 0; gi < g.groups; ++gi) {
-          kernels::gemm<T>(false, true, OCg, K, L, T(1), gy + n * g.out_size() + gi * OCg * L, L,
-                           b + gi * K * L, L, n == n0 ? T(0) : T(1), part + gi * OCg * K, K,
+          kernels::gemm<T>(false, true, OCg, Kx, L, T(1), gy + n * g.out_size() + gi * OCg * L, L,
+                           b + gi * Kx * L, L, n == n0 ? T(0) : T(1), part + gi * OCg * Kx, Kx,
                            scratch.data());
         }
       }
     }
   });
-  std::copy(partial.begin(), partial.begin() + wsize, gw);
+  // Chunks in order; then the weight rows (and the bias column) out of the [OC, Kx] sums.
+  T* sum = partial.data();
   for (int64_t ci = 1; ci < chunks; ++ci) {
-    const T* part = partial.data() + ci * wsize;
-    for (int64_t i = 0; i < wsize; ++i) gw[i] += part[i];
+    kernels::binary<T>(kernels::BinaryOp::add, static_cast<std::size_t>(wsize), sum,
+                       partial.data() + ci * wsize, sum);
   }
+  for (int64_t oc = 0; oc < g.OC; ++oc) {
+    std::copy(sum + oc * Kx, sum + oc * Kx + K, gw + oc * K);
+    if (extra > 0) gb[oc] = sum[oc * Kx + K];
+  }
+  if (gb != nullptr && extra == 0) bias_grad(g.N, g.OC, L, gy, gb);
 }
 
 // ---- argument checks and output sizes ----
@@ -455,12 +515,13 @@ Tensor<T> conv2d_impl(const Tensor<T>& input, const Tensor<T>& weight, const Ten
                              gx = empty<T>({g.N, g.win.C, g.win.H, g.win.W});
                              conv_backward_input(g, sw.get().data(), gy.data(), gx.data());
                            }
+                           if (need_b) gb = empty<T>({g.OC});
                            if (need_w) {
+                             // The bias gradient comes with the weight gradient's GEMMs.
                              gw = empty<T>({g.OC, g.Cg(), g.win.KH, g.win.KW});
-                             conv_backward_weight(g, sx.get().data(), gy.data(), gw.data());
-                           }
-                           if (need_b) {
-                             gb = empty<T>({g.OC});
+                             conv_backward_weight(g, sx.get().data(), gy.data(), gw.data(),
+                                                  need_b ? gb.data() : nullptr);
+                           } else if (need_b) {
                              bias_grad(g.N, g.OC, g.L(), gy.data(), gb.data());
                            }
                            return {gx, gw, gb};
