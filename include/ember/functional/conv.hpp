@@ -339,7 +339,9 @@ void conv_backward_weight(const ConvGeom& g, const T* x, const T* gy, T* gw, T* 
   }
   const int64_t K = g.K(), L = g.L(), OCg = g.OCg();
   const bool direct = g.pointwise();
-  const int64_t extra = gb != nullptr && bias_in_gemm(g) ? 1 : 0, Kx = K + extra;
+  // The bias column only where it fits in the GEMM's last column panel (16 or 32 wide): a whole
+  // extra panel (K = 288: 9 panels, 289: 10) costs more than bias_grad's pass over gy.
+  const int64_t extra = gb != nullptr && bias_in_gemm(g) && K % 16 != 0 ? 1 : 0, Kx = K + extra;
   const int64_t wsize = g.OC * Kx;
   const int64_t chunks = std::min<int64_t>(g.N, kBatchChunks);
   std::vector<T> partial(static_cast<std::size_t>(chunks * wsize));

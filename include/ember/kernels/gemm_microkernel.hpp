@@ -75,8 +75,10 @@ inline void store_edge(const T* acc, std::size_t acc_ld, std::size_t mr, std::si
 // a: packed A, a[p * MR + i] for i < R;
 // b: B rows, b[p * ldb + j] for j < NR (readable for all NR columns: packed or a full panel).
 // Each C element is one fused multiply-add chain over p = 0..kc-1, whatever the tile position.
-// R is a template parameter so edge slivers (fewer than MR rows) do only their own work.
-template <class Arch, class T, std::size_t R>
+// R is a template parameter so edge slivers (fewer than MR rows) do only their own work; likewise
+// NV, the vectors per row computed: an edge panel of at most one vector's columns uses one (the
+// same chain per element, so the result does not change).
+template <class Arch, class T, std::size_t R, std::size_t NV = params<Arch, T>::nv>
 void micro_kernel_rows(std::size_t kc, const T* a, const T* b, std::size_t ldb, T alpha, T beta,
                        T* c, std::size_t ldc, std::size_t nr) noexcept {
   using P = params<Arch, T>;
@@ -92,11 +94,11 @@ void micro_kernel_rows(std::size_t kc, const T* a, const T* b, std::size_t ldb, 
     store_edge<Arch, T>(&acc[0][0], NR, R, nr, alpha, beta, c, ldc);
   } else {
     using B = xsimd::batch<T, Arch>;
-    constexpr std::size_t W = P::lanes, NV = P::nv;
+    constexpr std::size_t W = P::lanes, NW = NV * W;  // columns computed
 #pragma GCC unroll 16
     for (std::size_t i = 0; i < R; ++i) {
       __builtin_prefetch(c + i * ldc, 1);
-      __builtin_prefetch(c + i * ldc + NR - 1, 1);
+      __builtin_prefetch(c + i * ldc + NW - 1, 1);
     }
     B acc[R][NV];
 #pragma GCC unroll 16
@@ -143,7 +145,7 @@ void micro_kernel_rows(std::size_t kc, const T* a, const T* b, std::size_t ldb, 
       b += ldb;
     }
     const B va(alpha);
-    if (nr == NR) {
+    if (nr == NW) {
       if (beta == T(0)) {
 #pragma GCC unroll 16
         for (std::size_t i = 0; i < R; ++i) {
@@ -175,16 +177,24 @@ void micro_kernel_rows(std::size_t kc, const T* a, const T* b, std::size_t ldb, 
 }
 
 // The register tile for mr (1..MR) rows: a jump to the instantiation for exactly mr rows.
-template <class Arch, class T, std::size_t R = params<Arch, T>::mr>
+// NV: vectors per row (params::nv, or 1 for a narrow edge panel).
+template <class Arch, class T, std::size_t R = params<Arch, T>::mr,
+          std::size_t NV = params<Arch, T>::nv>
 void micro_kernel(std::size_t kc, const T* a, const T* b, std::size_t ldb, T alpha, T beta, T* c,
                   std::size_t ldc, std::size_t mr, std::size_t nr) noexcept {
+  if constexpr (!is_scalar_arch<Arch> && NV > 1 && R == params<Arch, T>::mr) {
+    if (nr <= params<Arch, T>::lanes) {
+      micro_kernel<Arch, T, R, 1>(kc, a, b, ldb, alpha, beta, c, ldc, mr, nr);
+      return;
+    }
+  }
   if constexpr (R == 1) {
-    micro_kernel_rows<Arch, T, 1>(kc, a, b, ldb, alpha, beta, c, ldc, nr);
+    micro_kernel_rows<Arch, T, 1, NV>(kc, a, b, ldb, alpha, beta, c, ldc, nr);
   } else {
     if (mr == R) {
-      micro_kernel_rows<Arch, T, R>(kc, a, b, ldb, alpha, beta, c, ldc, nr);
+      micro_kernel_rows<Arch, T, R, NV>(kc, a, b, ldb, alpha, beta, c, ldc, nr);
     } else {
-      micro_kernel<Arch, T, R - 1>(kc, a, b, ldb, alpha, beta, c, ldc, mr, nr);
+      micro_kernel<Arch, T, R - 1, NV>(kc, a, b, ldb, alpha, beta, c, ldc, mr, nr);
     }
   }
 }
