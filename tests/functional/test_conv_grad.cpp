@@ -1,7 +1,9 @@
 // gradcheck (double, small shapes) of conv1d, conv2d and conv_transpose2d over their options, and
-// 1 vs 2 threads bitwise identical.
+// 1 vs 2 threads bitwise identical; conv2d's fast paths (bias inside the GEMM, the dot-product
+// weight gradient, flat im2col rows) against direct loops at sizes those paths see.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <functional>
 #include <string>
 #include <vector>
@@ -149,6 +151,31 @@ bool bitwise_equal(const Tensor<float>& a, const Tensor<float>& b) {
 
 }  // namespace
 
+TEST_CASE("conv2d with an odd batch: bitwise identical with 1 and 2 threads") {
+  // 1 -> 32 (dot-product weight gradient, bias in the GEMM) and 16 -> 24 (K = 144: bias gradient
+  // outside it), 3x3 padding 1, batch 13 (fixed chunks of uneven size).
+  for (const auto& [xs, ws] :
+       {std::pair<ember::Shape, ember::Shape>{{13, 1, 20, 20}, {32, 1, 3, 3}},
+        std::pair<ember::Shape, ember::Shape>{{13, 16, 10, 9}, {24, 16, 3, 3}}}) {
+    std::vector<Tensor<float>> runs[2];
+    for (int threads : {1, 2}) {
+      ember::set_num_threads(threads);
+      ember::Generator gen(5);
+      Tensor<float> x = ember::randn<float>(xs, &gen).requires_grad_();
+      Tensor<float> w = ember::randn<float>(ws, &gen).requires_grad_();
+      Tensor<float> b = ember::randn<float>({ws[0]}, &gen).requires_grad_();
+      Tensor<float> y = F::conv2d(x, w, b, 1, 1);
+      y.mul(y).sum().backward();
+      runs[threads - 1] = {y, x.grad(), w.grad(), b.grad()};
+    }
+    ember::set_num_threads(1);
+    for (std::size_t i = 0; i < runs[0].size(); ++i) {
+      CAPTURE(i);
+      CHECK(bitwise_equal(runs[0][i], runs[1][i]));
+    }
+  }
+}
+
 TEST_CASE("conv results are bitwise identical with 1 and 2 threads") {
   for (int64_t groups : {1, 2, 4}) {
     CAPTURE(groups);
@@ -158,5 +185,101 @@ TEST_CASE("conv results are bitwise identical with 1 and 2 threads") {
       CAPTURE(i);
       CHECK(bitwise_equal(one[i], two[i]));
     }
+  }
+}
+
+namespace {
+
+// conv2d (stride 1, padding p, groups), its input, weight and bias gradients for the upstream
+// gradient gy, by direct loops in double.
+struct DirectConv {
+  std::vector<double> y, gx, gw, gb;
+};
+
+DirectConv direct_conv(const Tensor<float>& x, const Tensor<float>& w, const Tensor<float>& b,
+                       const Tensor<float>& gy, int64_t p, int64_t groups) {
+  const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
+  const int64_t OC = w.size(0), Cg = w.size(1), KH = w.size(2), KW = w.size(3);
+  const int64_t OH = H + 2 * p - KH + 1, OW = W + 2 * p - KW + 1, OCg = OC / groups;
+  DirectConv r;
+  r.y.assign(static_cast<std::size_t>(N * OC * OH * OW), 0.0);
+  r.gx.assign(static_cast<std::size_t>(x.numel()), 0.0);
+  r.gw.assign(static_cast<std::size_t>(w.numel()), 0.0);
+  r.gb.assign(static_cast<std::size_t>(OC), 0.0);
+  const float *xd = x.data(), *wd = w.data(), *bd = b.data(), *gd = gy.data();
+  for (int64_t n = 0; n < N; ++n) {
+    for (int64_t oc = 0; oc < OC; ++oc) {
+      for (int64_t oh = 0; oh < OH; ++oh) {
+        for (int64_t ow = 0; ow < OW; ++ow) {
+          const int64_t o = ((n * OC + oc) * OH + oh) * OW + ow;
+          double acc = bd[oc];
+          const double g = gd[o];
+          r.gb[static_cast<std::size_t>(oc)] += g;
+          for (int64_t c = 0; c < Cg; ++c) {
+            const int64_t ic = oc / OCg * Cg + c;
+            for (int64_t kh = 0; kh < KH; ++kh) {
+              const int64_t ih = oh - p + kh;
+              if (ih < 0 || ih >= H) continue;
+              for (int64_t kw = 0; kw < KW; ++kw) {
+                const int64_t iw = ow - p + kw;
+                if (iw < 0 || iw >= W) continue;
+                const int64_t xi = ((n * C + ic) * H + ih) * W + iw;
+                const int64_t wi = ((oc * Cg + c) * KH + kh) * KW + kw;
+                acc += double(wd[wi]) * xd[xi];
+                r.gx[static_cast<std::size_t>(xi)] += double(wd[wi]) * g;
+                r.gw[static_cast<std::size_t>(wi)] += double(xd[xi]) * g;
+              }
+            }
+          }
+          r.y[static_cast<std::size_t>(o)] = acc;
+        }
+      }
+    }
+  }
+  return r;
+}
+
+void check_near(const std::string& what, const Tensor<float>& got, const std::vector<double>& want,
+                double scale) {
+  CAPTURE(what);
+  REQUIRE(static_cast<std::size_t>(got.numel()) == want.size());
+  const Tensor<float> c = got.contiguous();
+  double worst = 0;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    worst = std::max(worst, std::fabs(double(c.data()[i]) - want[i]));
+  }
+  CHECK(worst <= 1e-5 * scale);
+}
+
+}  // namespace
+
+TEST_CASE("conv2d fast paths match direct loops (odd batch, bias in and out of the GEMM)") {
+  struct Case {
+    ember::Shape x, w;
+    int64_t pad, groups;
+  };
+  // 1 -> 32 channels (the dot-product weight gradient, K = 9), 16 -> 8 (K = 144: the bias
+  // gradient outside the GEMM), 6 -> 10 in 2 groups with a 5x3 kernel and odd image sizes.
+  const Case cases[] = {{{13, 1, 28, 28}, {32, 1, 3, 3}, 1, 1},
+                        {{5, 16, 9, 7}, {8, 16, 3, 3}, 1, 1},
+                        {{3, 6, 11, 6}, {10, 3, 5, 3}, 2, 2},
+                        {{2, 4, 5, 5}, {6, 4, 3, 3}, 0, 1}};
+  for (const Case& k : cases) {
+    CAPTURE(k.x);
+    CAPTURE(k.w);
+    ember::Generator gen(21);
+    Tensor<float> x = ember::randn<float>(k.x, &gen).requires_grad_();
+    Tensor<float> w = ember::randn<float>(k.w, &gen).requires_grad_();
+    Tensor<float> b = ember::randn<float>({k.w[0]}, &gen).requires_grad_();
+    Tensor<float> y = F::conv2d(x, w, b, 1, k.pad, 1, k.groups);
+    const Tensor<float> gy = ember::randn<float>(y.shape(), &gen);
+    y.backward(gy);
+    const DirectConv want = direct_conv(x, w, b, gy, k.pad, k.groups);
+    // Sums of up to a few thousand unit-variance terms.
+    const double terms = double(k.x[0] * y.size(2) * y.size(3));
+    check_near("y", y, want.y, 10.0);
+    check_near("grad input", x.grad(), want.gx, 10.0);
+    check_near("grad weight", w.grad(), want.gw, std::sqrt(terms) * 10.0);
+    check_near("grad bias", b.grad(), want.gb, std::sqrt(terms) * 10.0);
   }
 }
