@@ -16,10 +16,9 @@ void pack_a(bool trans_a, const T* a, std::size_t lda, std::size_t i0, std::size
   constexpr std::size_t MR = params<Arch, T>::mr;
   if (trans_a) {
     const T* src = a + p0 * lda + i0;
+    if (mr < MR) std::memset(dst, 0, kc * MR * sizeof(T));
     for (std::size_t p = 0; p < kc; ++p, src += lda, dst += MR) {
-      std::size_t i = 0;
-      for (; i < mr; ++i) dst[i] = src[i];
-      for (; i < MR; ++i) dst[i] = T(0);
+      for (std::size_t i = 0; i < mr; ++i) dst[i] = src[i];
     }
   } else if (mr == MR) {
     const T* rows[MR];
@@ -29,10 +28,13 @@ void pack_a(bool trans_a, const T* a, std::size_t lda, std::size_t i0, std::size
       for (std::size_t i = 0; i < MR; ++i) dst[i] = rows[i][p];
     }
   } else {
+    // An edge sliver: the padding rows zeroed once for the whole panel (not a short memset per
+    // step), then the rows it has.
+    std::memset(dst, 0, kc * MR * sizeof(T));
+    const T* rows[MR];
+    for (std::size_t i = 0; i < mr; ++i) rows[i] = a + (i0 + i) * lda + p0;
     for (std::size_t p = 0; p < kc; ++p, dst += MR) {
-      std::size_t i = 0;
-      for (; i < mr; ++i) dst[i] = a[(i0 + i) * lda + p0 + p];
-      for (; i < MR; ++i) dst[i] = T(0);
+      for (std::size_t i = 0; i < mr; ++i) dst[i] = rows[i][p];
     }
   }
 }

@@ -52,6 +52,17 @@ inline bool flat_rows(const ConvWindow& g) {
   return g.sh == 1 && g.sw == 1 && g.OW == g.W;
 }
 
+// Zeroes n elements; the one or two columns of a 3x3 or 5x5 kernel's padding without a call to
+// memset (which a plain loop would become).
+template <class T>
+inline void zero_short(T* p, int64_t n) {
+  if (n <= 0) return;
+  p[0] = T(0);
+  if (n == 1) return;
+  p[1] = T(0);
+  if (n > 2) std::fill(p + 2, p + n, T(0));
+}
+
 }  // namespace detail
 
 // col rows are ldc apart (ldc >= OH * OW; ldc < 0 means OH * OW): several images' columns can sit
@@ -84,8 +95,8 @@ void im2col(const ConvWindow& g, const T* image, T* col, int64_t ldc = -1) {
           if (lo > 0 || hi < g.OW) {
             for (int64_t oh = r0; oh < r1; ++oh) {
               T* dst = row + oh * g.OW;
-              std::fill(dst, dst + lo, T(0));
-              std::fill(dst + hi, dst + g.OW, T(0));
+              detail::zero_short(dst, lo);
+              detail::zero_short(dst + hi, g.OW - hi);
             }
           }
           continue;
@@ -99,13 +110,13 @@ void im2col(const ConvWindow& g, const T* image, T* col, int64_t ldc = -1) {
           }
           // Index arithmetic (not pointer offsets) because base alone may be negative.
           const int64_t base = (c * g.H + ih) * g.W - g.pw + kw * g.dw;
-          std::fill(dst, dst + lo, T(0));
+          detail::zero_short(dst, lo);
           if (g.sw == 1) {
             std::copy(image + (base + lo), image + (base + hi), dst + lo);
           } else {
             for (int64_t ow = lo; ow < hi; ++ow) dst[ow] = image[base + ow * g.sw];
           }
-          std::fill(dst + hi, dst + g.OW, T(0));
+          detail::zero_short(dst + hi, g.OW - hi);
         }
       }
     }
