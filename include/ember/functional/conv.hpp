@@ -1,12 +1,17 @@
 // ember: F::conv1d, F::conv2d, F::conv_transpose2d — differentiable, PyTorch's semantics.
 //
 // conv2d is im2col + GEMM per image (images in parallel; each image's result is computed by one
-// thread in a fixed order, so results do not depend on the thread count). Fast paths: a 1x1,
-// stride-1, unpadded conv is a plain GEMM on the input (no im2col); a depthwise conv (one input
-// channel per group) is a direct loop. The backward is hand-written beside the forward:
+// thread in a fixed order, so results do not depend on the thread count). The weights are packed
+// once per call for the GEMM's register tile (gemm_pack_a) and read in place by every image's
+// product (gemm_packed). The bias is one more term of the GEMM's sum: im2col's column matrix gets
+// a row of ones and the weight matrix the bias as its last column. Fast paths: a 1x1, stride-1,
+// unpadded conv is a plain GEMM on the input (no im2col); a depthwise conv (one input channel per
+// group) is a direct loop. The backward is hand-written beside the forward:
 //   grad_input  = col2im(W^T @ grad_out)           per image
 //   grad_weight = sum over images of grad_out @ col^T, summed over a fixed split of the batch
-//   grad_bias   = grad_out summed over batch and positions
+//                 (with few channels this is GEMM's dot-product path: no packing)
+//   grad_bias   = grad_out summed over batch and positions (in the grad_weight GEMM, as the
+//                 column of the row of ones, where that adds no column panel)
 // conv_transpose2d is the adjoint of conv2d and reuses the same three pieces.
 #pragma once
 
