@@ -80,14 +80,12 @@ void pack_a_all(bool trans_a, std::size_t m, std::size_t k, const T* a, std::siz
       const std::size_t mc = m - ic < MC ? m - ic : MC;
       const std::size_t slivers = (mc + MR - 1) / MR;
       T* block = packed + pc * mp + ic * kc;
-      parallel_for(0, slivers, parallel_work / (MR * kc * 16) + 1,
-                   [&](std::size_t lo, std::size_t hi) {
-                     for (std::size_t s = lo; s < hi; ++s) {
-                       const std::size_t i0 = ic + s * mc / slivers;
-                       const std::size_t i1 = ic + (s + 1) * mc / slivers;
-                       pack_a<Arch, T>(trans_a, a, lda, i0, pc, i1 - i0, kc, block + s * MR * kc);
-                     }
-                   });
+      // Serial: a layer's weights are small, and a parallel region here would be one more thread
+      // start-up per call.
+      for (std::size_t s = 0; s < slivers; ++s) {
+        const std::size_t i0 = ic + s * mc / slivers, i1 = ic + (s + 1) * mc / slivers;
+        pack_a<Arch, T>(trans_a, a, lda, i0, pc, i1 - i0, kc, block + s * MR * kc);
+      }
     }
   }
 }
