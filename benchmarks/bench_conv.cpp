@@ -81,17 +81,10 @@ void BM_lenet_features(benchmark::State& s) {
   ember::set_num_threads(1);
 }
 
-// One training step of examples/fashion_mnist (same model, batch 64, Adam, random data): the
-// epoch time is about 938 of these plus the test pass.
-void BM_fmnist_train_step(benchmark::State& s) {
-  namespace nn = ember::nn;
+// Training steps of `model` (cross entropy, Adam lr 1e-3) at batch 64 on fixed random data; the
+// peer is conv_torch.py's train_step.
+void train_steps(benchmark::State& s, ember::nn::Sequential<float>& model) {
   ember::set_num_threads(static_cast<int>(s.range(0)));
-  ember::manual_seed(1);
-  nn::Sequential<float> model(
-      nn::Conv2d<float>(nn::Conv2dOptions(1, 32, 3).padding(1)), nn::ReLU<float>(),
-      nn::MaxPool2d<float>(2), nn::Conv2d<float>(nn::Conv2dOptions(32, 64, 3).padding(1)),
-      nn::ReLU<float>(), nn::MaxPool2d<float>(2), nn::Flatten<float>(),
-      nn::Linear<float>(64 * 7 * 7, 128), nn::ReLU<float>(), nn::Linear<float>(128, 10));
   ember::optim::Adam<float> optimizer(model.parameters(), ember::optim::AdamOptions(1e-3));
   ember::Generator gen(3);
   const Tensor<float> x = ember::randn<float>({64, 1, 28, 28}, &gen);
@@ -107,9 +100,40 @@ void BM_fmnist_train_step(benchmark::State& s) {
   ember::set_num_threads(1);
 }
 
+// examples/fashion_mnist's model: an epoch is about 938 of these steps plus the test pass.
+void BM_fmnist_train_step(benchmark::State& s) {
+  namespace nn = ember::nn;
+  ember::manual_seed(1);
+  nn::Sequential<float> model(
+      nn::Conv2d<float>(nn::Conv2dOptions(1, 32, 3).padding(1)), nn::ReLU<float>(),
+      nn::MaxPool2d<float>(2), nn::Conv2d<float>(nn::Conv2dOptions(32, 64, 3).padding(1)),
+      nn::ReLU<float>(), nn::MaxPool2d<float>(2), nn::Flatten<float>(),
+      nn::Linear<float>(64 * 7 * 7, 128), nn::ReLU<float>(), nn::Linear<float>(128, 10));
+  train_steps(s, model);
+}
+
+// A LeNet-5-like network: conv 1->6 5x5 padding 2, relu, max pool 2, conv 6->16 5x5, relu, max
+// pool 2, fc 400-120-84-10 with relu.
+void BM_lenet5_train_step(benchmark::State& s) {
+  namespace nn = ember::nn;
+  ember::manual_seed(1);
+  nn::Sequential<float> model(
+      nn::Conv2d<float>(nn::Conv2dOptions(1, 6, 5).padding(2)), nn::ReLU<float>(),
+      nn::MaxPool2d<float>(2), nn::Conv2d<float>(6, 16, 5), nn::ReLU<float>(),
+      nn::MaxPool2d<float>(2), nn::Flatten<float>(), nn::Linear<float>(400, 120), nn::ReLU<float>(),
+      nn::Linear<float>(120, 84), nn::ReLU<float>(), nn::Linear<float>(84, 10));
+  train_steps(s, model);
+}
+
 }  // namespace
 
 BENCHMARK(BM_fmnist_train_step)
+    ->Arg(1)
+    ->Arg(2)
+    ->ArgName("threads")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_lenet5_train_step)
     ->Arg(1)
     ->Arg(2)
     ->ArgName("threads")

@@ -59,6 +59,34 @@ def lenet():
     return step
 
 
+def train_step(model):
+    """One training step (cross entropy, Adam) at batch 64 on random data, as in bench_conv."""
+    g = torch.Generator().manual_seed(3)
+    x = torch.randn(64, 1, 28, 28, generator=g)
+    y = torch.arange(64) % 10
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    def step():
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    return step
+
+
+def fmnist_model():
+    nn = torch.nn
+    return nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                         nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
+def lenet5_model():
+    nn = torch.nn
+    return nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                         nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
+                         nn.Linear(84, 10))
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--filter", default="", help="run only cases whose name contains this")
@@ -73,6 +101,8 @@ def main():
         "fmnist_conv2": layer((64, 32, 14, 14), (64, 32, 3, 3), 1, True),
         "resnet_conv3x3": layer((32, 64, 32, 32), (64, 64, 3, 3), 1, True),
         "lenet_features": lenet(),
+        "fmnist_train_step": train_step(fmnist_model()),
+        "lenet5_train_step": train_step(lenet5_model()),
     }
     print("torch", torch.__version__)
     for threads in args.threads:
