@@ -24,9 +24,16 @@ TEST_CASE("zeros, ones, full, empty and *_like") {
 }
 
 TEST_CASE("storage is 64-byte aligned") {
-  for (int64_t n : {1, 3, 17, 1000}) {
-    const auto t = ember::empty<float>({n});
-    CHECK(reinterpret_cast<std::uintptr_t>(t.data()) % 64 == 0);
+  // Up to 4 MB, where the allocator switches strategy (mmap); writing both ends lets ASan check
+  // that the aligned block lies inside what was allocated.
+  for (int64_t n : {1, 3, 17, 1000, 1 << 20}) {
+    auto f = ember::empty<float>({n});
+    auto d = ember::empty<double>({n});
+    CHECK(reinterpret_cast<std::uintptr_t>(f.data()) % 64 == 0);
+    CHECK(reinterpret_cast<std::uintptr_t>(d.data()) % 64 == 0);
+    f.data()[0] = f.data()[n - 1] = 1.f;
+    d.data()[0] = d.data()[n - 1] = 1.0;
+    CHECK(f.data()[0] + d.data()[n - 1] == 2.0);
   }
 }
 

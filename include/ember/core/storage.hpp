@@ -6,13 +6,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <new>
 
+#include "ember/aligned_memory.hpp"
 #include "ember/error.hpp"
 
 namespace ember::detail {
-
-inline constexpr std::size_t storage_alignment = 64;
 
 template <class T>
 class Storage {
@@ -22,7 +20,7 @@ class Storage {
     EMBER_CHECK_VALUE(n <= static_cast<std::size_t>(PTRDIFF_MAX) / sizeof(T),
                       "Tensor: cannot allocate ", n, " elements");
     if (n > 0) {
-      data_ = static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t(storage_alignment)));
+      data_ = static_cast<T*>(aligned_new(n * sizeof(T)));
     }
   }
   // Borrowed memory (from_blob): never freed here; the caller keeps it alive.
@@ -31,7 +29,7 @@ class Storage {
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
   ~Storage() {
-    if (owns_ && data_) ::operator delete(data_, std::align_val_t(storage_alignment));
+    if (owns_) aligned_delete(data_);
   }
 
   T* data() const noexcept { return data_; }

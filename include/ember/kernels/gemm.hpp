@@ -17,8 +17,8 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <new>
 
+#include "ember/aligned_memory.hpp"
 #include "ember/kernels/arch.hpp"
 #include "ember/kernels/gemm_dot.hpp"
 #include "ember/kernels/gemm_gemv.hpp"
@@ -187,6 +187,29 @@ void gemm_blocked(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std:
   }
 }
 
+// The caller's scratch, or (when it passed none and the call needs some) one allocated for the
+// call and freed on return.
+template <class Arch, class T>
+class Scratch {
+ public:
+  Scratch(T* given, bool needed, std::size_t m, std::size_t n, std::size_t k) : p_(given) {
+    if (p_ == nullptr && needed) {
+      owned_ = ember::detail::aligned_new(
+          ember::kernels::detail::gemm_scratch_elems<T>(params<Arch, T>::blocking, m, n, k) *
+          sizeof(T));
+      p_ = static_cast<T*>(owned_);
+    }
+  }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  ~Scratch() { ember::detail::aligned_delete(owned_); }
+  T* get() const noexcept { return p_; }
+
+ private:
+  T* p_;
+  void* owned_ = nullptr;
+};
+
 }  // namespace gemm_detail
 
 // See KernelSet::gemm (kernel_table.hpp). scratch: gemm_scratch_size<T>(m, n, k) elements
@@ -225,16 +248,9 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
     gd::gemm_dot<Arch, T>(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
-  if (scratch != nullptr) {
-    gd::gemm_blocked<Arch, T>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
-                              scratch);
-    return;
-  }
-  const std::size_t elems = detail::gemm_scratch_elems<T>(gd::params<Arch, T>::blocking, m, n, k);
-  void* owned = ::operator new(elems * sizeof(T), std::align_val_t(64));
+  const gd::Scratch<Arch, T> s(scratch, true, m, n, k);
   gd::gemm_blocked<Arch, T>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
-                            static_cast<T*>(owned));
-  ::operator delete(owned, std::align_val_t(64));
+                            s.get());
 }
 
 // See KernelSet::gemm_pack_a.
@@ -256,15 +272,9 @@ void gemm_packed(std::size_t m, std::size_t n, std::size_t k, T alpha, const T* 
     gd::scale_c<Arch, T>(m, n, beta, c, ldc);
     return;
   }
-  void* owned = nullptr;
-  if (scratch == nullptr) {
-    const std::size_t elems = detail::gemm_scratch_elems<T>(gd::params<Arch, T>::blocking, m, n, k);
-    owned = ::operator new(elems * sizeof(T), std::align_val_t(64));
-    scratch = static_cast<T*>(owned);
-  }
+  const gd::Scratch<Arch, T> s(scratch, true, m, n, k);
   gd::gemm_blocked<Arch, T>(false, trans_b, m, n, k, alpha, nullptr, 0, b, ldb, beta, c, ldc,
-                            scratch, packed_a);
-  if (owned != nullptr) ::operator delete(owned, std::align_val_t(64));
+                            s.get(), packed_a);
 }
 
 template <class Arch, class T>
@@ -273,20 +283,13 @@ void gemm_strided_batched(bool trans_a, bool trans_b, std::size_t m, std::size_t
                           std::size_t ldb, std::size_t stride_b, T beta, T* c, std::size_t ldc,
                           std::size_t stride_c, std::size_t batch, T* scratch) {
   if (batch == 0 || m == 0 || n == 0) return;
-  void* owned = nullptr;
+  // One allocation serves every batch entry (none when no entry packs).
   const bool packed = m > 1 && n > 1 && k > 0 && alpha != T(0);
-  if (scratch == nullptr && packed) {
-    // One allocation serves every batch entry.
-    const std::size_t elems =
-        detail::gemm_scratch_elems<T>(gemm_detail::params<Arch, T>::blocking, m, n, k);
-    owned = ::operator new(elems * sizeof(T), std::align_val_t(64));
-    scratch = static_cast<T*>(owned);
-  }
+  const gemm_detail::Scratch<Arch, T> s(scratch, packed, m, n, k);
   for (std::size_t i = 0; i < batch; ++i) {
     gemm<Arch, T>(trans_a, trans_b, m, n, k, alpha, a + i * stride_a, lda, b + i * stride_b, ldb,
-                  beta, c + i * stride_c, ldc, scratch);
+                  beta, c + i * stride_c, ldc, s.get());
   }
-  if (owned != nullptr) ::operator delete(owned, std::align_val_t(64));
 }
 
 // See KernelSet::gemv: y = alpha * op(A) * x + beta * y, A m x n.
