@@ -6,7 +6,8 @@
 // unit (peers/elementwise_peer.cpp), reading the same tensors' memory and writing into a
 // preallocated tensor. BM_*_ember is the Tensor op as a user writes it, so out-of-place ops include
 // allocating their result; BM_*_loop_fresh is the loop writing into a buffer it allocates (new[],
-// uninitialised), the same job as the out-of-place op. Everything runs on one thread
+// uninitialised), the same job as the out-of-place op; BM_*_ember_cached is the op in a loop that
+// keeps its buffers in a CPUCachingAllocator (core/allocator.hpp). Everything runs on one thread
 // (set_num_threads(1)), so the ratio measures the Tensor layer, not the core count.
 #include <benchmark/benchmark.h>
 
@@ -69,6 +70,19 @@ void BM_add_ember(benchmark::State& s) {
   }
   bytes(s, kN, 3);
 }
+// The same op in a loop that keeps its buffers (core/allocator.hpp): from the second iteration on,
+// the result lands on the block the previous one freed, still in cache.
+void BM_add_ember_cached(benchmark::State& s) {
+  SingleThread st;
+  const auto a = ember::rand<float>({kN}), b = ember::rand<float>({kN});
+  ember::CPUCachingAllocator cache;
+  ember::WithCPUCachingAllocatorGuard use(cache);
+  for (auto _ : s) {
+    auto c = a + b;
+    benchmark::DoNotOptimize(c.data());
+  }
+  bytes(s, kN, 3);
+}
 void BM_add_inplace_loop(benchmark::State& s) {
   SingleThread st;
   auto a = ember::rand<float>({kN});
@@ -112,6 +126,17 @@ void BM_mul_loop_fresh(benchmark::State& s) {
 void BM_mul_ember(benchmark::State& s) {
   SingleThread st;
   const auto a = ember::rand<float>({kN}), b = ember::rand<float>({kN});
+  for (auto _ : s) {
+    auto c = a * b;
+    benchmark::DoNotOptimize(c.data());
+  }
+  bytes(s, kN, 3);
+}
+void BM_mul_ember_cached(benchmark::State& s) {
+  SingleThread st;
+  const auto a = ember::rand<float>({kN}), b = ember::rand<float>({kN});
+  ember::CPUCachingAllocator cache;
+  ember::WithCPUCachingAllocatorGuard use(cache);
   for (auto _ : s) {
     auto c = a * b;
     benchmark::DoNotOptimize(c.data());
@@ -238,11 +263,13 @@ void BM_add_transposed_ember(benchmark::State& s) {
 BENCHMARK(BM_add_loop);
 BENCHMARK(BM_add_loop_fresh);
 BENCHMARK(BM_add_ember);
+BENCHMARK(BM_add_ember_cached);
 BENCHMARK(BM_add_inplace_loop);
 BENCHMARK(BM_add_inplace_ember);
 BENCHMARK(BM_mul_loop);
 BENCHMARK(BM_mul_loop_fresh);
 BENCHMARK(BM_mul_ember);
+BENCHMARK(BM_mul_ember_cached);
 BENCHMARK(BM_exp_loop);
 BENCHMARK(BM_exp_ember);
 BENCHMARK(BM_bias_add_loop);

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "ember/aligned_memory.hpp"
+#include "ember/core/allocator.hpp"
 #include "ember/error.hpp"
 
 namespace ember::detail {
@@ -15,12 +15,15 @@ namespace ember::detail {
 template <class T>
 class Storage {
  public:
-  // Owning, uninitialised buffer of n elements, 64-byte aligned (cache line and AVX-512 width).
+  // Owning, uninitialised buffer of n elements, 64-byte aligned (cache line and AVX-512 width),
+  // from this thread's CPUCachingAllocator if a guard selects one, else from the heap.
   explicit Storage(std::size_t n) : size_(n), owns_(true) {
     EMBER_CHECK_VALUE(n <= static_cast<std::size_t>(PTRDIFF_MAX) / sizeof(T),
                       "Tensor: cannot allocate ", n, " elements");
     if (n > 0) {
-      data_ = static_cast<T*>(aligned_new(n * sizeof(T)));
+      cache_ = current_block_cache();
+      data_ =
+          static_cast<T*>(cache_ ? cache_->allocate(n * sizeof(T)) : aligned_new(n * sizeof(T)));
     }
   }
   // Borrowed memory (from_blob): never freed here; the caller keeps it alive.
@@ -29,7 +32,12 @@ class Storage {
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
   ~Storage() {
-    if (owns_) aligned_delete(data_);
+    if (!owns_ || data_ == nullptr) return;
+    if (cache_) {
+      cache_->deallocate(data_, size_ * sizeof(T));
+    } else {
+      aligned_delete(data_);
+    }
   }
 
   T* data() const noexcept { return data_; }
@@ -43,6 +51,7 @@ class Storage {
   T* data_ = nullptr;
   std::size_t size_ = 0;
   bool owns_ = true;
+  std::shared_ptr<BlockCache> cache_;  // where the buffer goes back to (null: the heap)
   std::atomic<uint64_t> version_{0};
 };
 
