@@ -11,7 +11,7 @@ using ember::Tensor;
 namespace {
 
 template <class T>
-void run_case(const ember_refs::RefCase& c) {
+void run_indexing_case(const ember_refs::RefCase& c) {
   const std::string op = c.op;
   if (op == "matmul") return;  // test_matmul.cpp
   const std::string what = op + " with params " + ember::detail::concat(c.params);
@@ -51,7 +51,7 @@ TEST_CASE_TEMPLATE("indexing ops match PyTorch (generated reference values)", T,
       for (double v : c.inputs[0].data) integral = integral && v == static_cast<double>(int64_t(v));
       if (!integral) continue;
     }
-    run_case<T>(c);
+    run_indexing_case<T>(c);
   }
 }
 

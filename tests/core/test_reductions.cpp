@@ -11,7 +11,7 @@ using ember::Tensor;
 namespace {
 
 template <class T>
-void run_case(const ember_refs::RefCase& c) {
+void run_reduction_case(const ember_refs::RefCase& c) {
   const std::string op = c.op;
   Tensor<T> x = ember_refs::to_tensor<T>(c.inputs[0]);
   if (c.params[0] == 1) x = x.permute({2, 0, 1});  // a non-contiguous view
@@ -52,7 +52,7 @@ void run_case(const ember_refs::RefCase& c) {
 }  // namespace
 
 TEST_CASE_TEMPLATE("reductions match PyTorch (generated reference values)", T, float, double) {
-  for (const auto& c : ember_refs::reduction_cases()) run_case<T>(c);
+  for (const auto& c : ember_refs::reduction_cases()) run_reduction_case<T>(c);
 }
 
 TEST_CASE_TEMPLATE("property: summing over every dim in turn equals the total", T, float, double,
