@@ -436,9 +436,12 @@ EMBER_DETAIL_UNARY_RULE(Sigmoid, false, true, g.mul(out.mul(out.neg().add(T(1)))
 
 }  // namespace detail
 
-#define EMBER_DETAIL_UNARY(method, kop, expr, Name)                              \
+// float_only: the op is rejected at compile time, with a clear message, on int64 tensors.
+#define EMBER_DETAIL_UNARY(method, kop, expr, Name, float_only)                  \
   template <class T>                                                             \
   Tensor<T> Tensor<T>::method() const {                                          \
+    static_assert(!(float_only) || std::is_floating_point_v<T>,                  \
+                  #method " needs a floating-point tensor");                     \
     return autograd::differentiable<T>(                                          \
         autograd::needs_grad(*this),                                             \
         [&] {                                                                    \
@@ -451,46 +454,25 @@ EMBER_DETAIL_UNARY_RULE(Sigmoid, false, true, g.mul(out.mul(out.neg().add(T(1)))
   }                                                                              \
   template <class T>                                                             \
   Tensor<T>& Tensor<T>::method##_() {                                            \
+    static_assert(!(float_only) || std::is_floating_point_v<T>,                  \
+                  #method "_ needs a floating-point tensor");                    \
     detail::unary_inplace(*this, #method "_", detail::kop_or_none<T>(kop),       \
                           [](T a) { return expr; });                             \
     return *this;                                                                \
   }
 
-// Floating-only math on int64 tensors is rejected at compile time with a clear message.
-#define EMBER_DETAIL_FLOAT_UNARY(method, kop, expr, Name)                                  \
-  template <class T>                                                                       \
-  Tensor<T> Tensor<T>::method() const {                                                    \
-    static_assert(std::is_floating_point_v<T>, #method " needs a floating-point tensor");  \
-    return autograd::differentiable<T>(                                                    \
-        autograd::needs_grad(*this),                                                       \
-        [&] {                                                                              \
-          return detail::unary_op(*this, #method, detail::kop_or_none<T>(kop),             \
-                                  [](T a) { return expr; });                               \
-        },                                                                                 \
-        [&](auto& out) {                                                                   \
-          detail::Name##Backward::record(#Name "Backward", #method, out, *this);           \
-        });                                                                                \
-  }                                                                                        \
-  template <class T>                                                                       \
-  Tensor<T>& Tensor<T>::method##_() {                                                      \
-    static_assert(std::is_floating_point_v<T>, #method "_ needs a floating-point tensor"); \
-    detail::unary_inplace(*this, #method "_", detail::kop_or_none<T>(kop),                 \
-                          [](T a) { return expr; });                                       \
-    return *this;                                                                          \
-  }
-
-EMBER_DETAIL_UNARY(neg, kernels::UnaryOp::neg, -a, Neg)
-EMBER_DETAIL_UNARY(abs, kernels::UnaryOp::abs, a < T(0) ? -a : a, Abs)
-EMBER_DETAIL_UNARY(relu, kernels::UnaryOp::relu, a > T(0) ? a : T(0), Relu)
-EMBER_DETAIL_UNARY(sign, detail::no_kernel_t{}, a > T(0) ? T(1) : (a < T(0) ? T(-1) : a), Sign)
-EMBER_DETAIL_FLOAT_UNARY(exp, kernels::UnaryOp::exp, std::exp(a), Exp)
-EMBER_DETAIL_FLOAT_UNARY(log, kernels::UnaryOp::log, std::log(a), Log)
-EMBER_DETAIL_FLOAT_UNARY(sqrt, kernels::UnaryOp::sqrt, std::sqrt(a), Sqrt)
-EMBER_DETAIL_FLOAT_UNARY(rsqrt, kernels::UnaryOp::rsqrt, T(1) / std::sqrt(a), Rsqrt)
-EMBER_DETAIL_FLOAT_UNARY(tanh, kernels::UnaryOp::tanh, std::tanh(a), Tanh)
-EMBER_DETAIL_FLOAT_UNARY(sigmoid, kernels::UnaryOp::sigmoid, detail::sigmoid_scalar(a), Sigmoid)
+EMBER_DETAIL_UNARY(neg, kernels::UnaryOp::neg, -a, Neg, false)
+EMBER_DETAIL_UNARY(abs, kernels::UnaryOp::abs, a < T(0) ? -a : a, Abs, false)
+EMBER_DETAIL_UNARY(relu, kernels::UnaryOp::relu, a > T(0) ? a : T(0), Relu, false)
+EMBER_DETAIL_UNARY(sign, detail::no_kernel_t{}, a > T(0) ? T(1) : (a < T(0) ? T(-1) : a), Sign,
+                   false)
+EMBER_DETAIL_UNARY(exp, kernels::UnaryOp::exp, std::exp(a), Exp, true)
+EMBER_DETAIL_UNARY(log, kernels::UnaryOp::log, std::log(a), Log, true)
+EMBER_DETAIL_UNARY(sqrt, kernels::UnaryOp::sqrt, std::sqrt(a), Sqrt, true)
+EMBER_DETAIL_UNARY(rsqrt, kernels::UnaryOp::rsqrt, T(1) / std::sqrt(a), Rsqrt, true)
+EMBER_DETAIL_UNARY(tanh, kernels::UnaryOp::tanh, std::tanh(a), Tanh, true)
+EMBER_DETAIL_UNARY(sigmoid, kernels::UnaryOp::sigmoid, detail::sigmoid_scalar(a), Sigmoid, true)
 #undef EMBER_DETAIL_UNARY
-#undef EMBER_DETAIL_FLOAT_UNARY
 
 namespace detail {
 // clamp passes the gradient where the input lies inside [lo, hi] (bounds included, like PyTorch).
