@@ -24,9 +24,9 @@ TEST_CASE("zeros, ones, full, empty and *_like") {
 }
 
 TEST_CASE("storage is 64-byte aligned") {
-  // Up to 4 MB, where the allocator switches strategy (mmap); writing both ends lets ASan check
+  // Either side of the 4 KB small-block limit and up to 4 MB; writing both ends lets ASan check
   // that the aligned block lies inside what was allocated.
-  for (int64_t n : {1, 3, 17, 1000, 1 << 20}) {
+  for (int64_t n : {1, 3, 17, 1000, 1024, 1025, 1 << 20}) {
     auto f = ember::empty<float>({n});
     auto d = ember::empty<double>({n});
     CHECK(reinterpret_cast<std::uintptr_t>(f.data()) % 64 == 0);

@@ -54,7 +54,7 @@ class BlockCache {
   void deallocate(void* p, std::size_t bytes) noexcept {
     const std::lock_guard<std::mutex> lock(mutex_);
     if (!open_) {
-      aligned_delete(p);
+      aligned_delete(p, bytes);
       return;
     }
     free_[bytes].push_back(p);
@@ -81,7 +81,7 @@ class BlockCache {
  private:
   void release_locked() noexcept {
     for (auto& entry : free_) {
-      for (void* p : entry.second) aligned_delete(p);
+      for (void* p : entry.second) aligned_delete(p, entry.first);
     }
     free_.clear();
     cached_bytes_ = 0;

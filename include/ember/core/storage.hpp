@@ -36,7 +36,7 @@ class Storage {
     if (cache_) {
       cache_->deallocate(data_, size_ * sizeof(T));
     } else {
-      aligned_delete(data_);
+      aligned_delete(data_, size_ * sizeof(T));
     }
   }
 

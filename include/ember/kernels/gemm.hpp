@@ -194,20 +194,21 @@ class Scratch {
  public:
   Scratch(T* given, bool needed, std::size_t m, std::size_t n, std::size_t k) : p_(given) {
     if (p_ == nullptr && needed) {
-      owned_ = ember::detail::aligned_new(
-          ember::kernels::detail::gemm_scratch_elems<T>(params<Arch, T>::blocking, m, n, k) *
-          sizeof(T));
+      bytes_ = ember::kernels::detail::gemm_scratch_elems<T>(params<Arch, T>::blocking, m, n, k) *
+               sizeof(T);
+      owned_ = ember::detail::aligned_new(bytes_);
       p_ = static_cast<T*>(owned_);
     }
   }
   Scratch(const Scratch&) = delete;
   Scratch& operator=(const Scratch&) = delete;
-  ~Scratch() { ember::detail::aligned_delete(owned_); }
+  ~Scratch() { ember::detail::aligned_delete(owned_, bytes_); }
   T* get() const noexcept { return p_; }
 
  private:
   T* p_;
   void* owned_ = nullptr;
+  std::size_t bytes_ = 0;
 };
 
 }  // namespace gemm_detail
