@@ -49,10 +49,10 @@ class Shape {
   }
   // NOLINTNEXTLINE(google-explicit-constructor): a std::vector<int64_t> is accepted everywhere.
   Shape(const std::vector<int64_t>& v) { assign(v.begin(), v.end()); }
-  Shape(const Shape& o) { assign(o.begin(), o.end()); }
+  Shape(const Shape& o) { copy_from(o); }
   Shape(Shape&& o) noexcept { steal(o); }
   Shape& operator=(const Shape& o) {
-    if (this != &o) assign(o.begin(), o.end());
+    if (this != &o) copy_from(o);
     return *this;
   }
   Shape& operator=(Shape&& o) noexcept {
@@ -210,10 +210,20 @@ class Shape {
     data_ = inline_;
     cap_ = inline_capacity;
   }
+  // Copies o's elements. Up to inline_capacity dims, a fixed-size copy of inline_capacity words
+  // (a heap buffer always holds at least that many, so the read stays inside it).
+  void copy_from(const Shape& o) {
+    if (o.size_ <= inline_capacity && cap_ >= inline_capacity) {
+      std::memcpy(data_, o.data_, inline_capacity * sizeof(int64_t));
+      size_ = o.size_;
+    } else {
+      assign(o.begin(), o.end());
+    }
+  }
   // Takes o's contents (this must hold no heap buffer); leaves o empty and inline.
   void steal(Shape& o) noexcept {
     if (o.is_inline()) {
-      std::memcpy(inline_, o.inline_, o.size_ * sizeof(int64_t));
+      std::memcpy(inline_, o.inline_, sizeof(inline_));
       data_ = inline_;
       cap_ = inline_capacity;
     } else {
