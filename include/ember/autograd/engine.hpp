@@ -133,8 +133,7 @@ void run_backward(const std::vector<std::shared_ptr<Node<T>>>& roots,
     const std::size_t idx = ready.back();
     ready.pop_back();
     Node<T>* node = entries[idx].node;
-    Tensor<T> grad = std::move(entries[idx].grad);
-    entries[idx].grad = Tensor<T>();
+    Tensor<T> grad = std::move(entries[idx].grad);  // leaves the entry's handle empty
     if (grad.defined()) {
       for (const Hook<T>& h : node->pre_hooks()) grad = h(grad);
     }

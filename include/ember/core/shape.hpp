@@ -239,7 +239,7 @@ class Shape {
   int64_t* data_ = inline_;
   uint32_t size_ = 0;  // 32-bit counts keep a Shape at 64 bytes
   uint32_t cap_ = inline_capacity;
-  int64_t inline_[inline_capacity] = {};
+  int64_t inline_[inline_capacity];  // not zeroed: only the first size_ are ever read as values
 };
 
 inline void swap(Shape& a, Shape& b) noexcept {
