@@ -38,7 +38,7 @@ class Shape {
 
   static constexpr size_type inline_capacity = 6;
 
-  Shape() noexcept = default;
+  Shape() noexcept {}  // user-provided, so Shape() leaves the inline storage alone
   explicit Shape(size_type n) { assign(n, 0); }
   Shape(size_type n, int64_t value) { assign(n, value); }
   Shape(std::initializer_list<int64_t> il) { assign(il.begin(), il.end()); }
