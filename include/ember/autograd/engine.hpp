@@ -102,7 +102,7 @@ void run_backward(const std::vector<std::shared_ptr<Node<T>>>& roots,
 
   // 1. Every node reachable from the roots, and how many edges point at it (the entries vector is
   // its own work list: entries after `scan` have not had their edges followed yet).
-  GraphTask<T> task(32);
+  GraphTask<T> task(16);
   auto& entries = task.entries();
   bool added = false;
   for (const auto& r : roots) {

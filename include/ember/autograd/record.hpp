@@ -57,7 +57,7 @@ Tensor<T> sum_to(const Tensor<T>& g, const Shape& shape) {
         int64_t m = 1, n = 1;
         for (int64_t d = 0; d < g.dim(); ++d) (d < k ? m : n) *= g.size(d);
         if (m == 1) return g.reshape(shape);
-        if (n > 1 && g.is_contiguous()) {
+        if (m > 1 && n > 1 && g.is_contiguous()) {
           Tensor<T> r(shape);
           kernels::reduce_cols<T>(kernels::RowReduce::sum, static_cast<std::size_t>(m),
                                   static_cast<std::size_t>(n), g.data(),
