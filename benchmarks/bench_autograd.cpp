@@ -65,6 +65,28 @@ void BM_mlp_fwd_bwd_autograd(benchmark::State& s) {
   }
 }
 
+// The same, but the gradients are zeroed in place (optimizer.zero_grad(set_to_none = false)):
+// .grad keeps its buffer across steps, and the new gradient is added into it.
+void BM_mlp_fwd_bwd_autograd_zero_inplace(benchmark::State& s) {
+  SingleThread st;
+  ember::manual_seed(0);
+  const Dims d(s);
+  Params p = Params::random(d);
+  for (Tensor<float>* t : p.all()) t->requires_grad_();
+  const Tensor<float> x = ember::randn<float>({d.batch, d.in});
+  for (auto _ : s) {
+    {
+      ember::NoGradGuard no_grad;
+      for (Tensor<float>* t : p.all()) {
+        if (t->grad().defined()) t->grad().zero_();
+      }
+    }
+    const Tensor<float> loss = mlp(x, p);
+    loss.backward();
+    benchmark::DoNotOptimize(p.w1.grad().data());
+  }
+}
+
 void BM_mlp_fwd_tensor_nograd(benchmark::State& s) {
   SingleThread st;
   ember::manual_seed(0);
@@ -217,6 +239,7 @@ void shapes(benchmark::internal::Benchmark* b) {
   b->Args({1, 1, 1, 1});
 }
 BENCHMARK(BM_mlp_fwd_bwd_autograd)->Apply(shapes);
+BENCHMARK(BM_mlp_fwd_bwd_autograd_zero_inplace)->Apply(shapes);
 BENCHMARK(BM_mlp_fwd_bwd_raw)->Apply(shapes);
 BENCHMARK(BM_mlp_fwd_tensor_nograd)->Apply(shapes);
 BENCHMARK(BM_mlp_fwd_raw)->Apply(shapes);

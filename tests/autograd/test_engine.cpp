@@ -3,8 +3,10 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "ember/ember.hpp"
 
@@ -238,4 +240,72 @@ TEST_CASE("a leaf adopts an unshared gradient buffer and copies any shared one")
   e.mul(3.0).backward(vec({1.0}));
   CHECK(e.grad().data() == first);
   CHECK(e.grad()(0) == 5.0);
+}
+
+TEST_CASE("sum_to's bias fast path gives the bits of the general sum, for 1 and 2 threads") {
+  struct Case {
+    ember::Shape from, to;
+  };
+  const Case cases[] = {
+      {{5, 7}, {7}},          {{5, 7}, {1, 7}},       {{1, 7}, {7}},          {{3, 4, 5}, {5}},
+      {{3, 4, 5}, {4, 5}},    {{3, 4, 5}, {1, 1, 5}}, {{2, 3, 4}, {1, 3, 4}}, {{300, 1000}, {1000}},
+      {{37, 129}, {129}},     {{6, 1}, {1}},          {{4, 3, 1}, {3, 1}},    {{4, 3}, {4, 1}},
+      {{4, 3, 2}, {4, 1, 2}}, {{2, 2}, {}},           {{0, 5}, {5}},          {{3, 0}, {0}},
+  };
+  const int before = ember::get_num_threads();
+  for (const Case& c : cases) {
+    CAPTURE(c.from);
+    CAPTURE(c.to);
+    const Tensor<float> g = ember::randn<float>(c.from);
+    // The general path: sum over the broadcast dims, then reshape.
+    const int64_t lead = g.dim() - static_cast<int64_t>(c.to.size());
+    std::vector<int64_t> dims;
+    for (int64_t d = 0; d < g.dim(); ++d) {
+      if (d < lead || (c.to[static_cast<std::size_t>(d - lead)] == 1 && g.size(d) != 1)) {
+        dims.push_back(d);
+      }
+    }
+    const Tensor<float> want = g.sum(dims, true).reshape(c.to);
+    for (int threads : {1, 2}) {
+      ember::set_num_threads(threads);
+      const Tensor<float> got = ember::autograd::sum_to(g, c.to);
+      REQUIRE(got.shape() == c.to);
+      const Tensor<float> gc = got.contiguous(), wc = want.contiguous();
+      for (int64_t i = 0; i < wc.numel(); ++i) {
+        CHECK(std::memcmp(gc.data() + i, wc.data() + i, sizeof(float)) == 0);
+      }
+    }
+  }
+  ember::set_num_threads(before);
+  // Through the op: a bias added to a batch gets the column sums.
+  Tensor<double> x = ember::randn<double>({9, 17});
+  Tensor<double> b = ember::randn<double>({17}).requires_grad_();
+  x.add(b).backward(ember::ones_like(x));
+  for (int64_t j = 0; j < 17; ++j) CHECK(b.grad()(j) == 9.0);
+}
+
+TEST_CASE("wide graphs and ops with many inputs") {
+  // More nodes than the engine's first table holds, each leaf reached through several paths.
+  std::vector<Tensor<double>> leaves;
+  Tensor<double> acc = ember::zeros<double>({3});
+  for (int i = 0; i < 300; ++i) {
+    leaves.push_back(ember::full<double>({3}, 0.01 * i).requires_grad_());
+    acc = acc.add(leaves.back().mul(leaves.back())).add(leaves[static_cast<std::size_t>(i / 2)]);
+  }
+  acc.sum().backward();
+  for (int i = 0; i < 300; ++i) {
+    // d/dx of x*x is 2x; leaf j is also added once for each i with i / 2 == j.
+    const int extra = (2 * i < 300 ? 1 : 0) + (2 * i + 1 < 300 ? 1 : 0);
+    CHECK(leaves[static_cast<std::size_t>(i)].grad()(0) == doctest::Approx(0.02 * i + extra));
+  }
+  // cat of five inputs: node input shapes past the two kept inline.
+  std::vector<Tensor<double>> parts;
+  for (int i = 1; i <= 5; ++i) parts.push_back(ember::ones<double>({i, 2}).requires_grad_());
+  Tensor<double> y = ember::cat(parts, 0);
+  REQUIRE(y.grad_fn()->next_functions().size() == 5);
+  for (std::size_t i = 0; i < 5; ++i) {
+    CHECK(y.grad_fn()->input_shape(i) == ember::Shape{static_cast<int64_t>(i) + 1, 2});
+  }
+  y.mul(ember::arange<double>(30.0).view({15, 2})).sum().backward();
+  CHECK(parts[4].grad()(3, 1) == 27.0);  // row 10 + 3 = 13, column 1: 13 * 2 + 1
 }

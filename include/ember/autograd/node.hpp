@@ -27,10 +27,46 @@ namespace ember::autograd {
 template <class T>
 using Hook = std::function<Tensor<T>(const Tensor<T>&)>;
 
+namespace detail {
+
+// The input shapes of a node: two inline (every built-in op with up to two tensor inputs records
+// without a heap allocation for them), more on the heap.
+class InputShapes {
+ public:
+  InputShapes() = default;
+  // NOLINTNEXTLINE(google-explicit-constructor): Node's constructor takes a std::vector<Shape>.
+  InputShapes(std::vector<Shape> shapes) {
+    for (Shape& s : shapes) push_back(std::move(s));
+  }
+  void reserve(std::size_t n) {
+    if (n > inline_n) more_.reserve(n - inline_n);
+  }
+  void push_back(Shape s) {
+    if (n_ < inline_n) {
+      first_[n_] = std::move(s);
+    } else {
+      more_.push_back(std::move(s));
+    }
+    ++n_;
+  }
+  std::size_t size() const noexcept { return n_; }
+  const Shape& operator[](std::size_t i) const noexcept {
+    return i < inline_n ? first_[i] : more_[i - inline_n];
+  }
+
+ private:
+  static constexpr std::size_t inline_n = 2;
+  Shape first_[inline_n];
+  std::vector<Shape> more_;
+  std::size_t n_ = 0;
+};
+
+}  // namespace detail
+
 template <class T>
 class Node {
  public:
-  Node(std::string name, std::vector<std::shared_ptr<Node>> next, std::vector<Shape> input_shapes,
+  Node(std::string name, std::vector<std::shared_ptr<Node>> next, detail::InputShapes input_shapes,
        Shape output_shape)
       : name_(std::move(name)),
         next_(std::move(next)),
@@ -56,10 +92,16 @@ class Node {
   // Hooks run on the incoming gradient before apply (tensor hooks of the op's output).
   std::vector<Hook<T>>& pre_hooks() noexcept { return pre_hooks_; }
 
+  // Whether this is a leaf's AccumulateGrad (the engine treats those specially).
+  bool is_accumulator() const noexcept { return is_accumulator_; }
+
+ protected:
+  bool is_accumulator_ = false;
+
  private:
   std::string name_;
   std::vector<std::shared_ptr<Node>> next_;
-  std::vector<Shape> input_shapes_;
+  detail::InputShapes input_shapes_;
   Shape output_shape_;
   std::vector<Hook<T>> pre_hooks_;
 };
@@ -69,7 +111,7 @@ class AccumulateGrad;
 
 // Autograd state of one tensor (shared by all copies of its handle).
 template <class T>
-struct Meta : detail::AutogradMeta {
+struct Meta : ::ember::detail::AutogradMeta {
   Tensor<T> grad;
   std::shared_ptr<Node<T>> grad_fn;                // null for leaves
   std::shared_ptr<AccumulateGrad<T>> accumulator;  // leaves only, made on first use
@@ -87,7 +129,9 @@ template <class T>
 class AccumulateGrad final : public Node<T> {
  public:
   AccumulateGrad(std::weak_ptr<Meta<T>> leaf, Shape shape)
-      : Node<T>("AccumulateGrad", {}, {}, std::move(shape)), leaf_(std::move(leaf)) {}
+      : Node<T>("AccumulateGrad", {}, {}, std::move(shape)), leaf_(std::move(leaf)) {
+    this->is_accumulator_ = true;
+  }
 
   std::vector<Tensor<T>> apply(const Tensor<T>& grad) override {
     std::shared_ptr<Meta<T>> meta = leaf_.lock();
@@ -163,7 +207,7 @@ template <class T, class F>
 class FunctionNode final : public Node<T> {
  public:
   FunctionNode(std::string name, std::vector<std::shared_ptr<Node<T>>> next,
-               std::vector<Shape> input_shapes, Shape output_shape, F fn)
+               detail::InputShapes input_shapes, Shape output_shape, F fn)
       : Node<T>(std::move(name), std::move(next), std::move(input_shapes), std::move(output_shape)),
         fn_(std::move(fn)) {}
 
@@ -231,27 +275,35 @@ bool needs_grad(const std::vector<Tensor<T>>& inputs) noexcept {
 
 // Makes `out` the result of a recorded op `name` of `inputs`, whose backward is `fn`.
 // Call only when needs_grad(inputs...) is true.
+namespace detail {
+
 template <class T, class F>
-void record(Tensor<T>& out, std::string name, const std::vector<Tensor<T>>& inputs, F&& fn) {
+void record_range(Tensor<T>& out, std::string name, const Tensor<T>* first, std::size_t n, F&& fn) {
   std::vector<std::shared_ptr<Node<T>>> next;
-  std::vector<Shape> shapes;
-  next.reserve(inputs.size());
-  shapes.reserve(inputs.size());
-  for (const auto& t : inputs) {
-    next.push_back(detail::gradient_edge(t));
-    shapes.push_back(t.shape());
+  InputShapes shapes;
+  next.reserve(n);
+  shapes.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    next.push_back(gradient_edge(first[i]));
+    shapes.push_back(first[i].shape());
   }
-  auto node = std::make_shared<FunctionNode<T, std::decay_t<F>>>(
-      std::move(name), std::move(next), std::move(shapes), out.shape(), std::forward<F>(fn));
   auto meta = std::make_shared<Meta<T>>();
   meta->requires_grad = true;
-  meta->grad_fn = std::move(node);
+  meta->grad_fn = std::make_shared<FunctionNode<T, std::decay_t<F>>>(
+      std::move(name), std::move(next), std::move(shapes), out.shape(), std::forward<F>(fn));
   out.set_autograd_meta(std::move(meta));
+}
+
+}  // namespace detail
+
+template <class T, class F>
+void record(Tensor<T>& out, std::string name, const std::vector<Tensor<T>>& inputs, F&& fn) {
+  detail::record_range(out, std::move(name), inputs.data(), inputs.size(), std::forward<F>(fn));
 }
 
 template <class T, class F>
 void record(Tensor<T>& out, std::string name, std::initializer_list<Tensor<T>> inputs, F&& fn) {
-  record(out, std::move(name), std::vector<Tensor<T>>(inputs), std::forward<F>(fn));
+  detail::record_range(out, std::move(name), inputs.begin(), inputs.size(), std::forward<F>(fn));
 }
 
 // Saves `t` for backward (see SavedTensor).

@@ -10,6 +10,7 @@
 #include "ember/autograd/grad_mode.hpp"
 #include "ember/autograd/node.hpp"
 #include "ember/core/tensor_base.hpp"
+#include "ember/kernels/dispatch.hpp"
 
 namespace ember::autograd {
 
@@ -35,10 +36,37 @@ Tensor<T> differentiable(bool recording, Forward&& forward, Record&& record_fn) 
 
 // The gradient of a broadcast: sums g over the dims that broadcasting added or stretched, so the
 // result has `shape` (PyTorch's sum_to_size).
+//
+// The common case of a bias (shape equal to g's trailing dims, ones or nothing before them) skips
+// the general reduction: a contiguous g is an [M, N] matrix whose rows are summed by the same
+// column kernel, in the same order, as the general sum would use (so the same bits), and with
+// M == 1 the gradient is g itself, reshaped.
 template <class T>
 Tensor<T> sum_to(const Tensor<T>& g, const Shape& shape) {
   if (!g.defined() || g.shape() == shape) return g;
   const int64_t lead = g.dim() - static_cast<int64_t>(shape.size());
+  if constexpr (std::is_floating_point_v<T>) {
+    if (lead >= 0) {
+      // k: the first dim from which shape (left-padded with ones) equals g's shape.
+      int64_t k = g.dim();
+      while (k > lead && shape[static_cast<std::size_t>(k - 1 - lead)] == g.size(k - 1)) --k;
+      bool ones_before = true;
+      for (int64_t d = lead; d < k; ++d)
+        ones_before &= shape[static_cast<std::size_t>(d - lead)] == 1;
+      if (ones_before) {
+        int64_t m = 1, n = 1;
+        for (int64_t d = 0; d < g.dim(); ++d) (d < k ? m : n) *= g.size(d);
+        if (m == 1) return g.reshape(shape);
+        if (m > 1 && n > 1 && g.is_contiguous()) {
+          Tensor<T> r(shape);
+          kernels::reduce_cols<T>(kernels::RowReduce::sum, static_cast<std::size_t>(m),
+                                  static_cast<std::size_t>(n), g.data(),
+                                  static_cast<std::size_t>(n), r.data());
+          return r;
+        }
+      }
+    }
+  }
   std::vector<int64_t> dims;
   for (int64_t d = 0; d < g.dim(); ++d) {
     if (d < lead) {

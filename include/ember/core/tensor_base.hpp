@@ -51,7 +51,7 @@ class Tensor {
   using value_type = T;
 
   // An undefined tensor (no storage); most ops reject it.
-  Tensor() = default;
+  Tensor() noexcept {}  // user-provided: Tensor() is not zero-filled first (value-initialization)
   // A view onto existing storage. Checks that every reachable element lies inside the storage.
   Tensor(std::shared_ptr<detail::Storage<T>> storage, Shape shape, Shape strides, int64_t offset);
   // A fresh, uninitialised, contiguous tensor.
