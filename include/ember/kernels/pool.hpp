@@ -22,13 +22,15 @@
 
 namespace ember::kernels::impl {
 
-// max_nan: v replaces m when larger or NaN; is_tap: v is the maximum m, or a NaN.
+// Whether tap value v can be the window's argmax given its maximum m (NaN if any tap is NaN): v
+// equals m, or v is a NaN. The first such tap in window order wins.
 template <class Arch, class T>
 inline bool pool_is_tap(T v, T m) noexcept {
   return (v == m) | (v != v);
 }
 
-// One output: value and argmax offset (from the first tap) of taps a, b, c, d.
+// One output: value and argmax offset (from the first tap) of taps a, b, c, d. m: the maximum,
+// where a later tap replaces it when larger or NaN.
 template <class Arch, class T>
 inline void pool2x2_one(T a, T b, T c, T d, std::int32_t ldx, T& y, std::int32_t& at) noexcept {
   T m = a;
