@@ -87,6 +87,9 @@ TEST_CASE("linear, dropout and embedding") {
         {leaf({2, 2, 3}, 8), leaf({5, 3}, 9)});
   check("linear 1-d", [](const Inputs& in) { return F::linear(in[0], in[1], in[2]); },
         {leaf({3}, 10), leaf({2, 3}, 11), leaf({2}, 12)});
+  check("linear of transposed views",
+        [](const Inputs& in) { return F::linear(in[0].t(), in[1].t(), in[2]); },
+        {leaf({3, 4}, 30), leaf({3, 2}, 31), leaf({2}, 32)});
   check("dropout (the same mask in every evaluation)",
         [](const Inputs& in) {
           ember::Generator g(42);
@@ -165,4 +168,17 @@ TEST_CASE("bad arguments are named") {
                     Tensor<double>(), Tensor<double>(), true),
       "batch_norm: expected more than 1 value per channel when training, got input of shape [1, 3]",
       ember::value_error);
+}
+
+TEST_CASE("linear: the weight gradient is g^T x in the weight's own layout") {
+  const Tensor<double> x = leaf({5, 3}, 40), w = leaf({4, 3}, 41), g = leaf({5, 4}, 42).detach();
+  F::linear(x, w).backward(g);
+  CHECK(w.grad().is_contiguous());
+  CHECK(ember::allclose(w.grad(), g.t().mm(x.detach()), 1e-12, 1e-12));
+  CHECK(ember::allclose(x.grad(), g.mm(w.detach()), 1e-12, 1e-12));
+  // Only one side needs a gradient.
+  const Tensor<double> x2 = leaf({5, 3}, 43).detach();
+  const Tensor<double> w2 = leaf({4, 3}, 44);
+  F::linear(x2, w2).backward(g);
+  CHECK(ember::allclose(w2.grad(), g.t().mm(x2), 1e-12, 1e-12));
 }

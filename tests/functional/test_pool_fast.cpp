@@ -108,6 +108,16 @@ const std::vector<Config> configs = {
     {{1, 2, 11, 13}, {2, 2}, {3, 4}, false},  // gaps between windows
     {{1, 2, 11, 13}, {2, 2}, {3, 4}, true},
     {{1, 1, 2, 2}, {2, 2}, {2, 2}, false},
+    // 2x2 stride 2 (the dispatched kernel): rows around the vector widths, tiling and not
+    {{3, 5, 14, 14}, {2, 2}, {2, 2}, false},
+    {{1, 3, 6, 32}, {2, 2}, {2, 2}, false},
+    {{1, 3, 6, 34}, {2, 2}, {2, 2}, false},
+    {{1, 2, 4, 66}, {2, 2}, {2, 2}, false},
+    {{1, 2, 5, 35}, {2, 2}, {2, 2}, false},
+    {{1, 2, 5, 35}, {2, 2}, {2, 2}, true},
+    {{2, 2, 10, 2}, {2, 2}, {2, 2}, false},
+    {{1, 2, 1, 7}, {2, 2}, {2, 2}, true},    // no full window: ceil_mode's partial ones only
+    {{1, 2, 8, 12}, {2, 2}, {2, 1}, false},  // stride 2 in one dim only: the row loop
     {{1, 1, 5, 5}, {5, 5}, {5, 5}, false},
     {{3, 4, 15}, {2}, {2}, false},  // 1-d
     {{3, 4, 15}, {3}, {2}, true},

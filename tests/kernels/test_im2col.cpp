@@ -3,11 +3,16 @@
 // several images side by side (ldc > OH * OW).
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "ember/kernels/im2col.hpp"
+#include "kernel_test_support.hpp"
 
 namespace {
 
@@ -81,6 +86,53 @@ TEST_CASE("im2col and col2im match direct loops, alone and in a block of columns
       for (int64_t i = 0; i < pixels; ++i) {
         CHECK(back[static_cast<std::size_t>(i)] ==
               doctest::Approx(want[static_cast<std::size_t>(i)]));
+      }
+    }
+  }
+}
+
+// col2im_flat (one dispatched add per tap, the padding entries of col zeroed first) against
+// col2im, bit for bit, on every ISA: col holds random values everywhere, also in the entries
+// that fall into the padding (a GEMM writes them), with some NaN, infinities and -0.
+TEST_CASE_TEMPLATE("col2im_flat gives col2im's bits on every ISA", T, float, double) {
+  kt::IsaRestore restore;
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<double> dist(-1.0, 1.0);
+  const ConvWindow cases[] = {window(1, 28, 28, 3, 3, 1, 1, 1),  window(3, 14, 14, 3, 3, 1, 1, 1),
+                              window(2, 7, 7, 3, 3, 1, 1, 1),    window(2, 7, 9, 5, 5, 1, 2, 1),
+                              window(2, 9, 8, 3, 3, 1, 2, 2),    window(3, 5, 6, 1, 1, 1, 0, 1),
+                              window(2, 6, 6, 3, 3, 1, 1, 1, 1), window(1, 3, 17, 3, 3, 1, 1, 1),
+                              window(1, 2, 2, 3, 3, 1, 1, 1)};
+  for (const ConvWindow& g : cases) {
+    REQUIRE(ember::kernels::detail::flat_rows(g));
+    const int64_t L = g.OH * g.OW, rows = g.C * g.KH * g.KW, pixels = g.C * g.H * g.W;
+    for (int64_t ldc : {L, 2 * L + 3}) {
+      std::vector<T> col(static_cast<std::size_t>(rows * ldc));
+      for (std::size_t i = 0; i < col.size(); ++i) {
+        col[i] = static_cast<T>(dist(rng));
+        if (i % 29 == 3) col[i] = std::numeric_limits<T>::quiet_NaN();
+        if (i % 31 == 5) col[i] = std::numeric_limits<T>::infinity();
+        if (i % 23 == 7) col[i] = -T(0);
+      }
+      std::vector<T> want(static_cast<std::size_t>(pixels), T(0));
+      ember::kernels::col2im(g, col.data(), want.data(), ldc);
+      for (ember::Isa isa : ember::available_isas()) {
+        ember::set_isa(isa);
+        CAPTURE(std::string(ember::isa_name(isa)));
+        CAPTURE(g.C);
+        CAPTURE(g.H);
+        CAPTURE(g.W);
+        CAPTURE(g.KH);
+        CAPTURE(ldc);
+        std::vector<T> consumed(col), got(static_cast<std::size_t>(pixels), T(0));
+        ember::kernels::col2im_flat(g, consumed.data(), got.data(),
+                                    ember::active_kernels().of<T>().axpy, ldc);
+        bool same = true;
+        for (std::size_t i = 0; i < got.size(); ++i) {
+          const T u = got[i], v = want[i];
+          same = same && ((std::isnan(u) && std::isnan(v)) || std::memcmp(&u, &v, sizeof(T)) == 0);
+        }
+        CHECK(same);
       }
     }
   }

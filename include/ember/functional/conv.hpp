@@ -326,7 +326,11 @@ void conv_backward_input(const ConvGeom& g, const T* w, const T* gy, T* gx) {
       }
       if (!direct) {
         std::fill(gxn, gxn + g.in_size(), T(0));
-        kernels::col2im(g.win, col.data(), gxn);
+        if (kernels::detail::flat_rows(g.win)) {
+          kernels::col2im_flat(g.win, col.data(), gxn, ks.axpy);
+        } else {
+          kernels::col2im(g.win, col.data(), gxn);
+        }
       }
     }
   });

@@ -6,10 +6,12 @@
 // Fast paths (float/double, no padding, no dilation: every window lies inside the plane except
 // the partial ones ceil_mode adds at the end): a whole output row is swept once per window tap
 // (i, j) with branch-free updates the compiler vectorises, and kernel 2 stride 2 gets its own
-// unrolled loop. They give the general path's results bit for bit (average: the same taps summed
-// in the same order; max: the same first-maximum / first-NaN argmax; a NaN output may be another
-// of the window's NaNs); max pooling keeps its argmax as int32 offsets within the plane (half the
-// memory of int64).
+// unrolled loop. Max pooling 2x2 with stride 2 (in both dims) goes to the dispatched per-ISA kernel
+// (kernels/pool.hpp) a whole plane per call, and when its windows tile the plane its backward
+// writes the input gradient directly (no zero fill, no scatter). They give the general path's
+// results bit for bit (average: the same taps summed in the same order; max: the same
+// first-maximum / first-NaN argmax; a NaN output may be another of the window's NaNs); max
+// pooling keeps its argmax as int32 offsets within the plane (half the memory of int64).
 #pragma once
 
 #include <algorithm>
@@ -25,6 +27,7 @@
 #include "ember/core/tensor.hpp"
 #include "ember/error.hpp"
 #include "ember/functional/conv_args.hpp"
+#include "ember/kernels/dispatch.hpp"
 #include "ember/kernels/parallel.hpp"
 
 namespace ember::F {
@@ -220,9 +223,17 @@ void max_row_fast(const T* plane, const PoolGeom& g, int64_t oh, int64_t owf, T*
 // Where a max pool keeps each output's argmax (flat offset within its plane): int32 on the fast
 // path, int64 on the general one; -1 for an empty window.
 struct PoolArgmax {
-  std::vector<int32_t> i32;
+  std::unique_ptr<int32_t[]> i32;  // not zero-filled: the forward writes every entry
   std::vector<int64_t> i64;
 };
+
+// The 2x2 stride 2 pool of float or double: a dispatched kernel (kernels/pool.hpp) does its full
+// windows, several rows per call.
+template <class T>
+bool pool_2x2_kernel_ok(const PoolGeom& g) {
+  return (std::is_same_v<T, float> || std::is_same_v<T, double>)&&g.kh == 2 && g.kw == 2 &&
+         g.sh == 2 && g.sw == 2;
+}
 
 // Scatters the output gradient to the argmax positions, plane by plane in output order.
 template <class T, class I>
@@ -235,6 +246,19 @@ void max_pool_scatter(const PoolGeom& g, const T* pg, const I* pi, T* px) {
     for (int64_t o = 0; o < per_plane; ++o) {
       if (idx[o] >= 0) plane[idx[o]] += gp[o];
     }
+  });
+}
+
+// The backward of the 2x2 stride 2 kernel when its windows tile the planes (H = 2 OH, W = 2 OW):
+// writes all of px, the values max_pool_scatter adds to a zeroed buffer.
+template <class T>
+void max_pool2x2_backward_planes(const PoolGeom& g, const T* pg, const int32_t* pi, T* px) {
+  const int64_t per_plane = g.OH * g.OW;
+  for_each_plane(g.planes, [&](int64_t p) {
+    kernels::max_pool2x2_backward<T>(static_cast<std::size_t>(g.OH), static_cast<std::size_t>(g.OW),
+                                     pg + p * per_plane, pi + p * per_plane,
+                                     static_cast<std::size_t>(g.OW), px + p * g.H * g.W,
+                                     static_cast<std::size_t>(g.W));
   });
 }
 
@@ -252,7 +276,7 @@ Tensor<T> max_pool(const std::string& who, const Tensor<T>& input, std::size_t n
   auto argmax = std::make_shared<PoolArgmax>();
   const auto n_out = static_cast<std::size_t>(keep_argmax ? g.planes * g.OH * g.OW : 0);
   if (fast) {
-    argmax->i32.resize(n_out);
+    argmax->i32.reset(new int32_t[n_out]);
   } else {
     argmax->i64.resize(n_out);
   }
@@ -265,13 +289,22 @@ Tensor<T> max_pool(const std::string& who, const Tensor<T>& input, std::size_t n
         if (fast) {
           const int64_t ohf = full_windows(g.H, g.kh, g.sh, g.OH);
           const int64_t owf = full_windows(g.W, g.kw, g.sw, g.OW);
-          int32_t* pi = keep_argmax ? argmax->i32.data() : nullptr;
+          int32_t* pi = keep_argmax ? argmax->i32.get() : nullptr;
+          const bool k2x2 = pool_2x2_kernel_ok<T>(g);
           for_each_plane(g.planes, [&](int64_t p) {
             const T* plane = px + p * g.H * g.W;
+            if (k2x2 && ohf > 0 && owf > 0) {
+              const int64_t o = p * g.OH * g.OW;
+              kernels::max_pool2x2<T>(static_cast<std::size_t>(ohf), static_cast<std::size_t>(owf),
+                                      plane, static_cast<std::size_t>(g.W), py + o,
+                                      static_cast<std::size_t>(g.OW), pi ? pi + o : nullptr);
+            }
             for (int64_t oh = 0; oh < g.OH; ++oh) {
               const int64_t o = (p * g.OH + oh) * g.OW;
               const int64_t ow0 = oh < ohf ? owf : 0;
-              if (oh < ohf) max_row_fast(plane, g, oh, owf, py + o, pi ? pi + o : nullptr);
+              if (oh < ohf && !k2x2) {
+                max_row_fast(plane, g, oh, owf, py + o, pi ? pi + o : nullptr);
+              }
               for (int64_t ow = ow0; ow < g.OW; ++ow) {  // ceil_mode's partial windows
                 int64_t at = -1;
                 max_window(plane, g, oh, ow, py[o + ow], at);
@@ -296,17 +329,24 @@ Tensor<T> max_pool(const std::string& who, const Tensor<T>& input, std::size_t n
         return y;
       },
       [&](Tensor<T>& out) {
-        autograd::record(out, nd == 1 ? "MaxPool1DBackward" : "MaxPool2DBackward", {input},
-                         [g, argmax, fast, shape = input.shape()](const Tensor<T>& grad) {
-                           const Tensor<T> gy = grad.contiguous();
-                           Tensor<T> gx = zeros<T>(shape);
-                           if (fast) {
-                             max_pool_scatter(g, gy.data(), argmax->i32.data(), gx.data());
-                           } else {
-                             max_pool_scatter(g, gy.data(), argmax->i64.data(), gx.data());
-                           }
-                           return std::vector<Tensor<T>>{gx};
-                         });
+        autograd::record(
+            out, nd == 1 ? "MaxPool1DBackward" : "MaxPool2DBackward", {input},
+            [g, argmax, fast, shape = input.shape()](const Tensor<T>& grad) {
+              const Tensor<T> gy = grad.contiguous();
+              // Windows that tile the whole plane: the kernel writes every element.
+              if (fast && pool_2x2_kernel_ok<T>(g) && g.H == 2 * g.OH && g.W == 2 * g.OW) {
+                Tensor<T> gx = empty<T>(shape);
+                max_pool2x2_backward_planes(g, gy.data(), argmax->i32.get(), gx.data());
+                return std::vector<Tensor<T>>{gx};
+              }
+              Tensor<T> gx = zeros<T>(shape);
+              if (fast) {
+                max_pool_scatter(g, gy.data(), argmax->i32.get(), gx.data());
+              } else {
+                max_pool_scatter(g, gy.data(), argmax->i64.data(), gx.data());
+              }
+              return std::vector<Tensor<T>>{gx};
+            });
       });
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -274,6 +275,16 @@ template <class T>
 void reduce_cols(RowReduce op, std::size_t rows, std::size_t cols, const T* x, std::size_t ldx,
                  T* out) {
   active_kernels().of<T>().reduce_cols(op, rows, cols, x, ldx, out);
+}
+template <class T>
+void max_pool2x2(std::size_t rows, std::size_t cols, const T* x, std::size_t ldx, T* y,
+                 std::size_t ldy, std::int32_t* at) {
+  active_kernels().of<T>().max_pool2x2(rows, cols, x, ldx, y, ldy, at);
+}
+template <class T>
+void max_pool2x2_backward(std::size_t rows, std::size_t cols, const T* gy, const std::int32_t* at,
+                          std::size_t ldy, T* gx, std::size_t ldx) {
+  active_kernels().of<T>().max_pool2x2_backward(rows, cols, gy, at, ldy, gx, ldx);
 }
 
 }  // namespace kernels

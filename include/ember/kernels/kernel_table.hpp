@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <type_traits>
 
 #include "ember/kernels/isa.hpp"
@@ -75,6 +76,18 @@ struct KernelSet {
   // out[c] = reduction of column c over rows 0, 1, ... in order; an empty column gives 0 or -inf.
   void (*reduce_cols)(RowReduce op, std::size_t rows, std::size_t cols, const T* x, std::size_t ldx,
                       T* out) noexcept = nullptr;
+
+  // Max pool, 2x2 window, stride 2 (kernels/pool.hpp): output (r, c) for r < rows, c < cols is
+  // the first of the taps x[2r * ldx + 2c + t], t = 0, 1, ldx, ldx + 1, that is the maximum, or
+  // the first NaN tap; y[r * ldy + c] gets its bits and at[r * ldy + c] (at may be null) its
+  // offset from x.
+  void (*max_pool2x2)(std::size_t rows, std::size_t cols, const T* x, std::size_t ldx, T* y,
+                      std::size_t ldy, std::int32_t* at) noexcept = nullptr;
+  // Its backward: writes all four taps of every window (gy + 0 on the argmax tap, 0 on the
+  // others) in gx's first 2 * rows rows and 2 * cols columns, so they need no zero fill.
+  void (*max_pool2x2_backward)(std::size_t rows, std::size_t cols, const T* gy,
+                               const std::int32_t* at, std::size_t ldy, T* gx,
+                               std::size_t ldx) noexcept = nullptr;
 };
 
 struct KernelTable {

@@ -6,6 +6,7 @@
 #include "ember/kernels/elementwise.hpp"
 #include "ember/kernels/gemm.hpp"
 #include "ember/kernels/kernel_table.hpp"
+#include "ember/kernels/pool.hpp"
 #include "ember/kernels/softmax.hpp"
 
 namespace ember::kernels::detail {
@@ -28,6 +29,8 @@ constexpr KernelSet<T> make_kernel_set() noexcept {
   s.log_softmax_rows = &impl::log_softmax_rows<Arch, T>;
   s.reduce_rows = &impl::reduce_rows<Arch, T>;
   s.reduce_cols = &impl::reduce_cols<Arch, T>;
+  s.max_pool2x2 = &impl::max_pool2x2<Arch, T>;
+  s.max_pool2x2_backward = &impl::max_pool2x2_backward<Arch, T>;
   return s;
 }
 
