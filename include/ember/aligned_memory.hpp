@@ -1,5 +1,6 @@
-// ember: 64-byte aligned heap memory (cache line and AVX-512 width) for tensor storage, GEMM
-// scratch and the blocks CPUCachingAllocator keeps. Depends on nothing of ours.
+// ember: 64-byte aligned heap memory (cache line and AVX-512 width) for tensor storage and the
+// blocks CPUCachingAllocator keeps. Depends on nothing of ours. Generic code only: never include
+// it from a per-ISA kernel unit (DESIGN section 3).
 //
 // Large blocks come from the aligned operator new (glibc: memalign), as PyTorch's do. Small ones
 // (up to 4 KB) come from plain operator new, over-allocated by the alignment and aligned up by

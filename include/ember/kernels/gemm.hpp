@@ -17,8 +17,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <new>
 
-#include "ember/aligned_memory.hpp"
 #include "ember/kernels/arch.hpp"
 #include "ember/kernels/gemm_dot.hpp"
 #include "ember/kernels/gemm_gemv.hpp"
@@ -188,27 +188,30 @@ void gemm_blocked(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std:
 }
 
 // The caller's scratch, or (when it passed none and the call needs some) one allocated for the
-// call and freed on return.
+// call and freed on return. The standard aligned operator new, not ember/aligned_memory.hpp: an
+// inline helper shared with generic code must not be compiled into a per-ISA unit (DESIGN
+// section 3; tools/check-isa-symbols.sh).
 template <class Arch, class T>
 class Scratch {
  public:
   Scratch(T* given, bool needed, std::size_t m, std::size_t n, std::size_t k) : p_(given) {
     if (p_ == nullptr && needed) {
-      bytes_ = ember::kernels::detail::gemm_scratch_elems<T>(params<Arch, T>::blocking, m, n, k) *
-               sizeof(T);
-      owned_ = ember::detail::aligned_new(bytes_);
+      const std::size_t elems =
+          ember::kernels::detail::gemm_scratch_elems<T>(params<Arch, T>::blocking, m, n, k);
+      owned_ = ::operator new(elems * sizeof(T), std::align_val_t(64));
       p_ = static_cast<T*>(owned_);
     }
   }
   Scratch(const Scratch&) = delete;
   Scratch& operator=(const Scratch&) = delete;
-  ~Scratch() { ember::detail::aligned_delete(owned_, bytes_); }
+  ~Scratch() {
+    if (owned_ != nullptr) ::operator delete(owned_, std::align_val_t(64));
+  }
   T* get() const noexcept { return p_; }
 
  private:
   T* p_;
   void* owned_ = nullptr;
-  std::size_t bytes_ = 0;
 };
 
 }  // namespace gemm_detail
