@@ -50,7 +50,9 @@ Tensor<float> mlp(const Tensor<float>& x, const Params& p) {
   return h2.matmul(p.w3).add(p.b3).sum();
 }
 
-void BM_mlp_fwd_bwd_autograd(benchmark::State& s) {
+// Before each step the gradients are either dropped (optimizer.zero_grad(set_to_none = true)) or
+// zeroed in place (set_to_none = false: .grad keeps its buffer and the new gradient is added in).
+void mlp_fwd_bwd_autograd(benchmark::State& s, bool zero_in_place) {
   SingleThread st;
   ember::manual_seed(0);
   const Dims d(s);
@@ -58,33 +60,24 @@ void BM_mlp_fwd_bwd_autograd(benchmark::State& s) {
   for (Tensor<float>* t : p.all()) t->requires_grad_();
   const Tensor<float> x = ember::randn<float>({d.batch, d.in});
   for (auto _ : s) {
-    for (Tensor<float>* t : p.all()) t->set_grad(Tensor<float>());  // like zero_grad(set_to_none)
-    const Tensor<float> loss = mlp(x, p);
-    loss.backward();
-    benchmark::DoNotOptimize(p.w1.grad().data());
-  }
-}
-
-// The same, but the gradients are zeroed in place (optimizer.zero_grad(set_to_none = false)):
-// .grad keeps its buffer across steps, and the new gradient is added into it.
-void BM_mlp_fwd_bwd_autograd_zero_inplace(benchmark::State& s) {
-  SingleThread st;
-  ember::manual_seed(0);
-  const Dims d(s);
-  Params p = Params::random(d);
-  for (Tensor<float>* t : p.all()) t->requires_grad_();
-  const Tensor<float> x = ember::randn<float>({d.batch, d.in});
-  for (auto _ : s) {
-    {
+    if (zero_in_place) {
       ember::NoGradGuard no_grad;
       for (Tensor<float>* t : p.all()) {
         if (t->grad().defined()) t->grad().zero_();
       }
+    } else {
+      for (Tensor<float>* t : p.all()) t->set_grad(Tensor<float>());
     }
     const Tensor<float> loss = mlp(x, p);
     loss.backward();
     benchmark::DoNotOptimize(p.w1.grad().data());
   }
+}
+void BM_mlp_fwd_bwd_autograd(benchmark::State& s) {
+  mlp_fwd_bwd_autograd(s, false);
+}
+void BM_mlp_fwd_bwd_autograd_zero_inplace(benchmark::State& s) {
+  mlp_fwd_bwd_autograd(s, true);
 }
 
 void BM_mlp_fwd_tensor_nograd(benchmark::State& s) {

@@ -24,8 +24,12 @@ TEST_CASE("CPUCachingAllocator: a freed buffer is handed out again for the same 
     CHECK(same.data() == first);
     CHECK(cache.cached_bytes() == 0);
     CHECK(same.data()[999] == 2.f);
-    const auto other = ember::zeros<float>({999});  // another size: not from that buffer
+  }
+  {
+    // Another size is not served from the cached 4000-byte buffer, which stays cached.
+    const auto other = ember::zeros<float>({999});
     CHECK(other.data() != first);
+    CHECK(cache.cached_bytes() == 4000);
   }
   CHECK(cache.cached_bytes() == 4000 + 3996);
   cache.release();
