@@ -35,11 +35,12 @@ struct Args {
   std::string out = "fashion_mnist.safetensors";
 };
 
+const char* const kUsage =
+    "usage: fashion_mnist [--epochs N] [--batch-size N] [--threads N] [--seed N] [--lr X] "
+    "[--data DIR] [--out FILE]\n";
+
 [[noreturn]] void usage(const char* msg) {
-  std::fprintf(stderr,
-               "error: %s\nusage: fashion_mnist [--epochs N] [--batch-size N] [--threads N] "
-               "[--seed N] [--lr X] [--data DIR] [--out FILE]\n",
-               msg);
+  std::fprintf(stderr, "error: %s\n%s", msg, kUsage);
   std::exit(2);
 }
 
@@ -47,6 +48,10 @@ Args parse(int argc, char** argv) {
   Args a;
   for (int i = 1; i < argc; ++i) {
     const std::string k = argv[i];
+    if (k == "--help" || k == "-h") {
+      std::fputs(kUsage, stdout);
+      std::exit(0);
+    }
     if (i + 1 >= argc) usage(("missing value after " + k).c_str());
     const std::string v = argv[++i];
     try {
