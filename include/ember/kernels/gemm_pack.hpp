@@ -61,7 +61,32 @@ void pack_a(bool trans_a, const T* a, std::size_t lda, std::size_t i0, std::size
     for (std::size_t p = 0; p < kc; ++p, src += lda, dst += MR) {
       for (std::size_t i = 0; i < mr; ++i) dst[i] = src[i];
     }
-  } else if (mr == MR) {
+    return;
+  }
+#if defined(__AVX512F__)
+  if constexpr (std::is_base_of_v<xsimd::avx512f, Arch> && std::is_same_v<T, float> && MR <= 16) {
+    // 16 steps at a time: up to 16 rows of 16 floats (missing rows are zeros) transposed in
+    // registers, each step's MR values one masked store; edge slivers need no memset.
+    const auto keep = static_cast<__mmask16>((1u << MR) - 1);
+    const T* src = a + i0 * lda + p0;
+    std::size_t p = 0;
+    for (; p + 16 <= kc; p += 16) {
+      __m512 r[16];
+#pragma GCC unroll 16
+      for (std::size_t i = 0; i < 16; ++i) {
+        r[i] = i < mr ? _mm512_loadu_ps(src + i * lda + p) : _mm512_setzero_ps();
+      }
+      transpose16x16<Arch>(r);
+#pragma GCC unroll 16
+      for (std::size_t q = 0; q < 16; ++q) _mm512_mask_storeu_ps(dst + (p + q) * MR, keep, r[q]);
+    }
+    for (; p < kc; ++p) {
+      for (std::size_t i = 0; i < MR; ++i) dst[p * MR + i] = i < mr ? src[i * lda + p] : T(0);
+    }
+    return;
+  }
+#endif
+  if (mr == MR) {
     const T* rows[MR];
     for (std::size_t i = 0; i < MR; ++i) rows[i] = a + (i0 + i) * lda + p0;
     for (std::size_t p = 0; p < kc; ++p, dst += MR) {
