@@ -16,8 +16,9 @@ namespace ember::kernels::impl::gemm_detail {
 #if defined(__AVX512F__)
 // Transposes 16 rows of 16 floats in registers (r[i][j] becomes r[j][i]): 64 shuffles instead of
 // 256 scattered stores. A template on Arch, so the copy in each ISA unit carries its arch's name.
+// Always inlined: called, it passes the 16 registers through memory.
 template <class Arch>
-inline void transpose16x16(__m512* r) noexcept {
+__attribute__((always_inline)) inline void transpose16x16(__m512* r) noexcept {
   __m512 t[16];
 #pragma GCC unroll 16
   for (int i = 0; i < 16; i += 2) {
