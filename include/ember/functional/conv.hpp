@@ -388,6 +388,412 @@ void conv_backward_weight(const ConvGeom& g, const T* x, const T* gy, T* gw, T* 
   if (gb != nullptr && extra == 0) bias_grad(g.N, g.OC, L, gy, gb);
 }
 
+// ---- Winograd F(2x2, 3x3): 3x3, stride 1, dilation 1, groups 1 ----
+//
+// Output tiles of 2x2 read 4x4 input tiles (overlapping by 2; zero outside the input). Per tile
+// position xi of the 4x4 transformed domain (16 of them):
+//   U[xi] = (G g G^T)[xi]   (OC x C, once per call)     V[xi] = (B^T d B)[xi]   (C x tiles)
+//   M[xi] = U[xi] V[xi]     (16 GEMMs)                  y     = A^T M A, cropped, plus bias
+// with B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1],
+// A^T = [1 1 1 0; 0 1 -1 -1]: 16 multiplications per tile and channel pair instead of 36, and the
+// transforms are exact adds and halvings. The backward is the adjoint of that linear map:
+//   dM = A dY A^T (partial tiles zero-extended)   dV[xi] = U[xi]^T dM[xi]
+//   dX = sum over tiles of B dV B^T (padding dropped)   dU[xi] = sum of dM[xi] V[xi]^T
+//   dg = G^T dU G
+// Tiles are processed in blocks of whole tile rows (a tile row: one image, one th, all TW tiles),
+// so the transformed block (16 x (C + OC) x tiles) stays in L2; the transforms are loops over the
+// tiles of a row (contiguous, vectorised by the compiler).
+
+// Winograd needs enough channels for its GEMMs to dominate the transforms (measured: see
+// benchmarks/results/conv.md).
+constexpr int64_t kWinoMinChannels = 16;
+// Bytes of transformed data (V and M) per block.
+constexpr int64_t kWinoBlockBytes = 512 * 1024;
+
+inline bool use_winograd(const ConvGeom& g) {
+  const auto& w = g.win;
+  return g.groups == 1 && w.KH == 3 && w.KW == 3 && w.sh == 1 && w.sw == 1 && w.dh == 1 &&
+         w.dw == 1 && w.C >= kWinoMinChannels && g.OC >= kWinoMinChannels;
+}
+
+struct WinoGeom {
+  int64_t N, C, OC, H, W, OH, OW, ph, pw;
+  int64_t TH, TW;  // tiles per column / row
+  int64_t R;       // tile rows per block
+  template <class T>
+  static WinoGeom make(const ConvGeom& g) {
+    const auto& w = g.win;
+    WinoGeom q{g.N, w.C, g.OC, w.H, w.W, w.OH, w.OW, w.ph, w.pw, (w.OH + 1) / 2, (w.OW + 1) / 2, 1};
+    const int64_t per_row = 16 * (q.C + q.OC) * q.TW * static_cast<int64_t>(sizeof(T));
+    q.R = std::max<int64_t>(1, kWinoBlockBytes / per_row);
+    return q;
+  }
+  int64_t rows() const { return N * TH; }  // tile rows of the batch
+};
+
+// U[xi][oc][c] = (G g[oc][c] G^T)[xi].
+template <class T>
+void wino_weight_transform(const WinoGeom& q, const T* w, T* U) {
+  const int64_t plane = q.OC * q.C;
+  const T h = T(0.5);
+  for (int64_t p = 0; p < plane; ++p) {
+    const T* g = w + p * 9;
+    T t[4][3];  // G g
+    for (int j = 0; j < 3; ++j) {
+      t[0][j] = g[j];
+      t[1][j] = h * (g[j] + g[3 + j] + g[6 + j]);
+      t[2][j] = h * (g[j] - g[3 + j] + g[6 + j]);
+      t[3][j] = g[6 + j];
+    }
+    for (int i = 0; i < 4; ++i) {
+      T* u = U + (i * 4) * plane + p;
+      u[0] = t[i][0];
+      u[plane] = h * (t[i][0] + t[i][1] + t[i][2]);
+      u[2 * plane] = h * (t[i][0] - t[i][1] + t[i][2]);
+      u[3 * plane] = t[i][2];
+    }
+  }
+}
+
+// gw[oc][c] = G^T dU[.][oc][c] G (the adjoint of wino_weight_transform).
+template <class T>
+void wino_weight_grad_transform(const WinoGeom& q, const T* dU, T* gw) {
+  const int64_t plane = q.OC * q.C;
+  const T h = T(0.5);
+  for (int64_t p = 0; p < plane; ++p) {
+    T t[4][3];  // dU G
+    for (int i = 0; i < 4; ++i) {
+      const T* u = dU + (i * 4) * plane + p;
+      const T u0 = u[0], u1 = u[plane], u2 = u[2 * plane], u3 = u[3 * plane];
+      t[i][0] = u0 + h * (u1 + u2);
+      t[i][1] = h * (u1 - u2);
+      t[i][2] = h * (u1 + u2) + u3;
+    }
+    T* g = gw + p * 9;
+    for (int j = 0; j < 3; ++j) {
+      g[j] = t[0][j] + h * (t[1][j] + t[2][j]);
+      g[3 + j] = h * (t[1][j] - t[2][j]);
+      g[6 + j] = h * (t[1][j] + t[2][j]) + t[3][j];
+    }
+  }
+}
+
+// Per-thread row buffers of the transforms: 18 arrays of TW + 1, and rows of 2 TW + 2: 0-3 the
+// padded input rows (zero where no input column is copied), 4 zeros, 5-6 output-gradient rows
+// (zero from OW on), 7-8 free.
+template <class T>
+struct WinoRows {
+  int64_t TW;
+  std::vector<T> data;
+  explicit WinoRows(const WinoGeom& q)
+      : TW(q.TW), data(static_cast<std::size_t>(18 * (q.TW + 1) + 9 * (2 * q.TW + 2)), T(0)) {}
+  T* tmp(int64_t i) { return data.data() + i * (TW + 1); }
+  T* row(int64_t i) { return data.data() + 18 * (TW + 1) + i * (2 * TW + 2); }
+};
+
+// V[xi][c][t] for the tile rows [r0, r1): t = (r - r0) * TW + tw.
+template <class T>
+void wino_input_transform(const WinoGeom& q, const T* x, int64_t r0, int64_t r1, T* V,
+                          WinoRows<T>& rb) {
+  const int64_t TW = q.TW, ld = (r1 - r0) * TW, plane = q.C * ld;
+  T* pr[4] = {rb.row(0), rb.row(1), rb.row(2), rb.row(3)};
+  const T* zero = rb.row(4);
+  T* te[4] = {rb.tmp(0), rb.tmp(1), rb.tmp(2), rb.tmp(3)};  // B^T d, even columns
+  T* to[4] = {rb.tmp(4), rb.tmp(5), rb.tmp(6), rb.tmp(7)};  // odd columns
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t n = r / q.TH, th = r % q.TH;
+    for (int64_t c = 0; c < q.C; ++c) {
+      const T* img = x + (n * q.C + c) * q.H * q.W;
+      const T* d[4];  // the tile rows, padded (rows outside the input: zeros)
+      for (int i = 0; i < 4; ++i) {
+        const int64_t ih = 2 * th - q.ph + i;
+        d[i] = zero;
+        if (ih >= 0 && ih < q.H) {
+          std::copy(img + ih * q.W, img + (ih + 1) * q.W, pr[i] + q.pw);
+          d[i] = pr[i];
+        }
+      }
+      // B^T d on rows, deinterleaved into even / odd columns.
+      const T* d0 = d[0];
+      const T* d1 = d[1];
+      const T* d2 = d[2];
+      const T* d3 = d[3];
+      for (int64_t k = 0; k <= TW; ++k) {
+        const T e0 = d0[2 * k], e1 = d1[2 * k], e2 = d2[2 * k], e3 = d3[2 * k];
+        const T o0 = d0[2 * k + 1], o1 = d1[2 * k + 1], o2 = d2[2 * k + 1], o3 = d3[2 * k + 1];
+        te[0][k] = e0 - e2;
+        te[1][k] = e1 + e2;
+        te[2][k] = e2 - e1;
+        te[3][k] = e1 - e3;
+        to[0][k] = o0 - o2;
+        to[1][k] = o1 + o2;
+        to[2][k] = o2 - o1;
+        to[3][k] = o1 - o3;
+      }
+      // (.) B on columns: tile tw reads columns e[tw], o[tw], e[tw + 1], o[tw + 1].
+      T* v = V + c * ld + (r - r0) * TW;
+      for (int i = 0; i < 4; ++i) {
+        const T* e = te[i];
+        const T* o = to[i];
+        T* v0 = v + (i * 4) * plane;
+        T* v1 = v0 + plane;
+        T* v2 = v1 + plane;
+        T* v3 = v2 + plane;
+        for (int64_t tw = 0; tw < TW; ++tw) {
+          v0[tw] = e[tw] - e[tw + 1];
+          v1[tw] = o[tw] + e[tw + 1];
+          v2[tw] = e[tw + 1] - o[tw];
+          v3[tw] = o[tw] - o[tw + 1];
+        }
+      }
+    }
+  }
+}
+
+// y = A^T M A (+ bias) for the tile rows [r0, r1), cropped to OH x OW.
+template <class T>
+void wino_output_transform(const WinoGeom& q, const T* M, int64_t r0, int64_t r1, const T* bias,
+                           T* y, WinoRows<T>& rb) {
+  const int64_t TW = q.TW, ld = (r1 - r0) * TW, plane = q.OC * ld;
+  T* out0 = rb.row(7);
+  T* out1 = rb.row(8);
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t n = r / q.TH, th = r % q.TH;
+    for (int64_t oc = 0; oc < q.OC; ++oc) {
+      const T* m = M + oc * ld + (r - r0) * TW;
+      const T b = bias != nullptr ? bias[oc] : T(0);
+      for (int64_t tw = 0; tw < TW; ++tw) {
+        T u0[4], u1[4];  // A^T M
+        for (int j = 0; j < 4; ++j) {
+          const T m0 = m[j * plane + tw], m1 = m[(4 + j) * plane + tw],
+                  m2 = m[(8 + j) * plane + tw], m3 = m[(12 + j) * plane + tw];
+          u0[j] = m0 + m1 + m2;
+          u1[j] = m1 - m2 - m3;
+        }
+        out0[2 * tw] = u0[0] + u0[1] + u0[2] + b;
+        out0[2 * tw + 1] = u0[1] - u0[2] - u0[3] + b;
+        out1[2 * tw] = u1[0] + u1[1] + u1[2] + b;
+        out1[2 * tw + 1] = u1[1] - u1[2] - u1[3] + b;
+      }
+      T* yo = y + ((n * q.OC + oc) * q.OH + 2 * th) * q.OW;
+      std::copy(out0, out0 + q.OW, yo);
+      if (2 * th + 1 < q.OH) std::copy(out1, out1 + q.OW, yo + q.OW);
+    }
+  }
+}
+
+// dM[xi][oc][t] = (A dY A^T)[xi] for the tile rows [r0, r1) (outside OH x OW dY is zero).
+template <class T>
+void wino_grad_output_transform(const WinoGeom& q, const T* gy, int64_t r0, int64_t r1, T* dM,
+                                WinoRows<T>& rb) {
+  const int64_t TW = q.TW, ld = (r1 - r0) * TW, plane = q.OC * ld;
+  T* g0 = rb.row(5);  // columns from OW on stay zero
+  T* g1 = rb.row(6);
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t n = r / q.TH, th = r % q.TH;
+    const bool second = 2 * th + 1 < q.OH;
+    for (int64_t oc = 0; oc < q.OC; ++oc) {
+      const T* go = gy + ((n * q.OC + oc) * q.OH + 2 * th) * q.OW;
+      std::copy(go, go + q.OW, g0);
+      if (second) {
+        std::copy(go + q.OW, go + 2 * q.OW, g1);
+      } else {
+        std::fill(g1, g1 + q.OW, T(0));
+      }
+      T* d = dM + oc * ld + (r - r0) * TW;
+      for (int64_t tw = 0; tw < TW; ++tw) {
+        const T a0 = g0[2 * tw], b0 = g0[2 * tw + 1], a1 = g1[2 * tw], b1 = g1[2 * tw + 1];
+        // A dY on rows: (y0, y0 + y1, y0 - y1, -y1), per column.
+        const T e[4] = {a0, a0 + a1, a0 - a1, -a1};
+        const T o[4] = {b0, b0 + b1, b0 - b1, -b1};
+        for (int i = 0; i < 4; ++i) {  // (.) A^T on columns
+          d[(i * 4) * plane + tw] = e[i];
+          d[(i * 4 + 1) * plane + tw] = e[i] + o[i];
+          d[(i * 4 + 2) * plane + tw] = e[i] - o[i];
+          d[(i * 4 + 3) * plane + tw] = -o[i];
+        }
+      }
+    }
+  }
+}
+
+// gx += sum over the tiles of the rows [r0, r1) of B dV B^T, padding dropped. Tile rows are added
+// in order, so every element's sum has a fixed order; gx must be zero before an image's first row.
+template <class T>
+void wino_input_grad_transform(const WinoGeom& q, const T* dV, int64_t r0, int64_t r1, T* gx,
+                               WinoRows<T>& rb) {
+  const int64_t TW = q.TW, ld = (r1 - r0) * TW, plane = q.C * ld;
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t n = r / q.TH, th = r % q.TH;
+    for (int64_t c = 0; c < q.C; ++c) {
+      const T* v = dV + c * ld + (r - r0) * TW;
+      // B on rows: per column j, w[i][j] (i = 0..3) from dV[a][j].
+      T* w[4][4];
+      for (int i = 0; i < 4; ++i) {
+        for (int j = 0; j < 4; ++j) w[i][j] = rb.tmp(i * 4 + j);
+      }
+      for (int j = 0; j < 4; ++j) {
+        const T* d0 = v + j * plane;
+        const T* d1 = v + (4 + j) * plane;
+        const T* d2 = v + (8 + j) * plane;
+        const T* d3 = v + (12 + j) * plane;
+        T* w0 = w[0][j];
+        T* w1 = w[1][j];
+        T* w2 = w[2][j];
+        T* w3 = w[3][j];
+        for (int64_t tw = 0; tw < TW; ++tw) {
+          w0[tw] = d0[tw];
+          w1[tw] = d1[tw] - d2[tw] + d3[tw];
+          w2[tw] = d1[tw] + d2[tw] - d0[tw];
+          w3[tw] = -d3[tw];
+        }
+      }
+      T* img = gx + (n * q.C + c) * q.H * q.W;
+      for (int i = 0; i < 4; ++i) {
+        const int64_t ih = 2 * th - q.ph + i;
+        if (ih < 0 || ih >= q.H) continue;
+        // (.) B^T on columns, scattered: tile tw adds to columns 2 tw .. 2 tw + 3 of the padded
+        // row, i.e. even[tw], odd[tw], even[tw + 1], odd[tw + 1].
+        const T* c0 = w[i][0];
+        const T* c1 = w[i][1];
+        const T* c2 = w[i][2];
+        const T* c3 = w[i][3];
+        T* ev = rb.tmp(16);
+        T* od = rb.tmp(17);
+        ev[0] = c0[0];
+        od[0] = c1[0] - c2[0] + c3[0];
+        for (int64_t k = 1; k < TW; ++k) {
+          ev[k] = c0[k] + (c1[k - 1] + c2[k - 1] - c0[k - 1]);
+          od[k] = (c1[k] - c2[k] + c3[k]) - c3[k - 1];
+        }
+        ev[TW] = c1[TW - 1] + c2[TW - 1] - c0[TW - 1];
+        od[TW] = -c3[TW - 1];
+        T* pr = rb.row(7);
+        for (int64_t k = 0; k <= TW; ++k) {
+          pr[2 * k] = ev[k];
+          pr[2 * k + 1] = od[k];
+        }
+        T* dst = img + ih * q.W;
+        const T* src = pr + q.pw;
+        for (int64_t j = 0; j < q.W; ++j) dst[j] += src[j];
+      }
+    }
+  }
+}
+
+// U[xi] (or U[xi]^T) packed for gemm_packed, one per xi.
+template <class T>
+struct WinoPacked {
+  std::size_t stride = 0;
+  std::vector<T> data;
+  WinoPacked() = default;
+  WinoPacked(const kernels::KernelSet<T>& ks, const WinoGeom& q, const T* U, bool transposed) {
+    const auto m = static_cast<std::size_t>(transposed ? q.C : q.OC);
+    const auto k = static_cast<std::size_t>(transposed ? q.OC : q.C);
+    stride = kernels::gemm_packed_a_size<T>(m, k);
+    data.resize(16 * stride);
+    for (int64_t xi = 0; xi < 16; ++xi) {
+      ks.gemm_pack_a(transposed, m, k, U + xi * q.OC * q.C, static_cast<std::size_t>(q.C), at(xi));
+    }
+  }
+  const T* at(int64_t xi) const { return data.data() + static_cast<std::size_t>(xi) * stride; }
+  T* at(int64_t xi) { return data.data() + static_cast<std::size_t>(xi) * stride; }
+};
+
+// The forward on the Winograd path (use_winograd(g)): blocks of tile rows in parallel, each
+// computed by one thread (the result does not depend on the split).
+template <class T>
+void wino_forward(const ConvGeom& g, const T* x, const T* w, T* y, const T* bias = nullptr) {
+  const WinoGeom q = WinoGeom::make<T>(g);
+  const kernels::KernelSet<T>& ks = active_kernels().of<T>();
+  std::vector<T> U(static_cast<std::size_t>(16 * q.OC * q.C));
+  wino_weight_transform(q, w, U.data());
+  const WinoPacked<T> pu(ks, q, U.data(), false);
+  const int64_t blocks = (q.rows() + q.R - 1) / q.R, tmax = q.R * q.TW;
+  parallel_for(0, static_cast<std::size_t>(blocks), 1, [&](std::size_t lo, std::size_t hi) {
+    std::vector<T> V(static_cast<std::size_t>(16 * q.C * tmax));
+    std::vector<T> M(static_cast<std::size_t>(16 * q.OC * tmax));
+    std::vector<T> scratch(gemm_scratch<T>(q.OC, tmax, q.C));
+    WinoRows<T> rb(q);
+    for (auto b = static_cast<int64_t>(lo); b < static_cast<int64_t>(hi); ++b) {
+      const int64_t r0 = b * q.R, r1 = std::min(q.rows(), r0 + q.R), t = (r1 - r0) * q.TW;
+      wino_input_transform(q, x, r0, r1, V.data(), rb);
+      for (int64_t xi = 0; xi < 16; ++xi) {
+        ks.gemm_packed(static_cast<std::size_t>(q.OC), static_cast<std::size_t>(t),
+                       static_cast<std::size_t>(q.C), T(1), pu.at(xi), false,
+                       V.data() + xi * q.C * t, static_cast<std::size_t>(t), T(0),
+                       M.data() + xi * q.OC * t, static_cast<std::size_t>(t), scratch.data());
+      }
+      wino_output_transform(q, M.data(), r0, r1, bias, y, rb);
+    }
+  });
+}
+
+// The backward on the Winograd path: any of gx (needs w), gw (needs x), gb (may be null). The
+// batch is split into kBatchChunks fixed chunks of images (in parallel); each chunk's tile rows
+// go in blocks, in order: dM from gy, then dU += dM V^T (V from x), then dX from U^T dM. The
+// chunks' dU are added in chunk order, so the result does not depend on the thread count.
+template <class T>
+void wino_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb) {
+  const WinoGeom q = WinoGeom::make<T>(g);
+  const kernels::KernelSet<T>& ks = active_kernels().of<T>();
+  const int64_t usize = 16 * q.OC * q.C, tmax = q.R * q.TW;
+  WinoPacked<T> pu;  // U[xi]^T, for the input gradient
+  if (gx != nullptr) {
+    std::vector<T> U(static_cast<std::size_t>(usize));
+    wino_weight_transform(q, w, U.data());
+    pu = WinoPacked<T>(ks, q, U.data(), true);
+  }
+  const int64_t chunks = std::min<int64_t>(q.N, kBatchChunks);
+  std::vector<T> dU(gw != nullptr ? static_cast<std::size_t>(chunks * usize) : 0);
+  parallel_for(0, static_cast<std::size_t>(chunks), 1, [&](std::size_t clo, std::size_t chi) {
+    std::vector<T> V(static_cast<std::size_t>(16 * q.C * tmax));
+    std::vector<T> M(static_cast<std::size_t>(16 * q.OC * tmax));
+    std::vector<T> scratch(
+        std::max(gemm_scratch<T>(q.C, tmax, q.OC), gemm_scratch<T>(q.OC, q.C, tmax)));
+    WinoRows<T> rb(q);
+    for (auto ci = static_cast<int64_t>(clo); ci < static_cast<int64_t>(chi); ++ci) {
+      const int64_t n0 = q.N * ci / chunks, n1 = q.N * (ci + 1) / chunks;
+      if (gx != nullptr) {
+        std::fill(gx + n0 * q.C * q.H * q.W, gx + n1 * q.C * q.H * q.W, T(0));
+      }
+      T* du = gw != nullptr ? dU.data() + ci * usize : nullptr;
+      for (int64_t r0 = n0 * q.TH; r0 < n1 * q.TH; r0 += q.R) {
+        const int64_t r1 = std::min(n1 * q.TH, r0 + q.R), t = (r1 - r0) * q.TW;
+        const auto st = static_cast<std::size_t>(t);
+        wino_grad_output_transform(q, gy, r0, r1, M.data(), rb);
+        if (du != nullptr) {
+          wino_input_transform(q, x, r0, r1, V.data(), rb);
+          const T beta = r0 == n0 * q.TH ? T(0) : T(1);
+          for (int64_t xi = 0; xi < 16; ++xi) {
+            kernels::gemm<T>(false, true, static_cast<std::size_t>(q.OC),
+                             static_cast<std::size_t>(q.C), st, T(1), M.data() + xi * q.OC * t, st,
+                             V.data() + xi * q.C * t, st, beta, du + xi * q.OC * q.C,
+                             static_cast<std::size_t>(q.C), scratch.data());
+          }
+        }
+        if (gx != nullptr) {
+          for (int64_t xi = 0; xi < 16; ++xi) {
+            ks.gemm_packed(static_cast<std::size_t>(q.C), st, static_cast<std::size_t>(q.OC), T(1),
+                           pu.at(xi), false, M.data() + xi * q.OC * t, st, T(0),
+                           V.data() + xi * q.C * t, st, scratch.data());
+          }
+          wino_input_grad_transform(q, V.data(), r0, r1, gx, rb);
+        }
+      }
+    }
+  });
+  if (gw != nullptr) {
+    T* sum = dU.data();
+    for (int64_t ci = 1; ci < chunks; ++ci) {
+      kernels::binary<T>(kernels::BinaryOp::add, static_cast<std::size_t>(usize), sum,
+                         dU.data() + ci * usize, sum);
+    }
+    wino_weight_grad_transform(q, sum, gw);
+  }
+  if (gb != nullptr) bias_grad(q.N, q.OC, q.OH * q.OW, gy, gb);
+}
+
 // ---- argument checks and output sizes ----
 
 // "[N, 3, H, W]" for 2 spatial dims, "[N, 3, L]" for 1.
@@ -509,7 +915,11 @@ Tensor<T> conv2d_impl(const Tensor<T>& input, const Tensor<T>& weight, const Ten
       [&] {
         Tensor<T> y = empty<T>({g.N, g.OC, g.win.OH, g.win.OW});
         Tensor<T> b = has_bias ? bias.contiguous() : Tensor<T>();
-        conv_forward(g, x.data(), w.data(), y.data(), has_bias ? b.data() : nullptr);
+        if (use_winograd(g)) {
+          wino_forward(g, x.data(), w.data(), y.data(), has_bias ? b.data() : nullptr);
+        } else {
+          conv_forward(g, x.data(), w.data(), y.data(), has_bias ? b.data() : nullptr);
+        }
         return y;
       },
       [&](Tensor<T>& out) {
@@ -522,6 +932,21 @@ Tensor<T> conv2d_impl(const Tensor<T>& input, const Tensor<T>& weight, const Ten
                              const Tensor<T>& grad) -> std::vector<Tensor<T>> {
                            const Tensor<T> gy = grad.contiguous();
                            Tensor<T> gx, gw, gb;
+                           if (use_winograd(g)) {
+                             if (need_x) gx = empty<T>({g.N, g.win.C, g.win.H, g.win.W});
+                             if (need_w) gw = empty<T>({g.OC, g.Cg(), g.win.KH, g.win.KW});
+                             if (need_b) gb = empty<T>({g.OC});
+                             if (need_x || need_w) {
+                               wino_backward(g, need_w ? sx.get().data() : nullptr,
+                                             need_x ? sw.get().data() : nullptr, gy.data(),
+                                             need_x ? gx.data() : nullptr,
+                                             need_w ? gw.data() : nullptr,
+                                             need_b ? gb.data() : nullptr);
+                             } else if (need_b) {
+                               bias_grad(g.N, g.OC, g.L(), gy.data(), gb.data());
+                             }
+                             return {gx, gw, gb};
+                           }
                            if (need_x) {
                              gx = empty<T>({g.N, g.win.C, g.win.H, g.win.W});
                              conv_backward_input(g, sw.get().data(), gy.data(), gx.data());
