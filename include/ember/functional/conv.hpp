@@ -478,73 +478,116 @@ void wino_weight_grad_transform(const WinoGeom& q, const T* dU, T* gw) {
   }
 }
 
-// Per-thread row buffers of the transforms: 18 arrays of TW + 1, and rows of 2 TW + 2: 0-3 the
-// padded input rows (zero where no input column is copied), 4 zeros, 5-6 output-gradient rows
-// (zero from OW on), 7-8 free.
+// The 1-d 4-point transforms, on n elements of separate arrays (restrict: vectorised without
+// aliasing checks). bt: B^T (input), at: A^T (output, plus b), a: A (output gradient), b: B
+// (input gradient).
+template <class T>
+void wino_bt(int64_t n, const T* __restrict d0, const T* __restrict d1, const T* __restrict d2,
+             const T* __restrict d3, T* __restrict o0, T* __restrict o1, T* __restrict o2,
+             T* __restrict o3) {
+  for (int64_t k = 0; k < n; ++k) {
+    o0[k] = d0[k] - d2[k];
+    o1[k] = d1[k] + d2[k];
+    o2[k] = d2[k] - d1[k];
+    o3[k] = d1[k] - d3[k];
+  }
+}
+template <class T>
+void wino_at(int64_t n, const T* __restrict m0, const T* __restrict m1, const T* __restrict m2,
+             const T* __restrict m3, T b, T* __restrict o0, T* __restrict o1) {
+  for (int64_t k = 0; k < n; ++k) {
+    o0[k] = m0[k] + m1[k] + m2[k] + b;
+    o1[k] = m1[k] - m2[k] - m3[k] + b;
+  }
+}
+template <class T>
+void wino_a(int64_t n, const T* __restrict y0, const T* __restrict y1, T* __restrict o0,
+            T* __restrict o1, T* __restrict o2, T* __restrict o3) {
+  for (int64_t k = 0; k < n; ++k) {
+    o0[k] = y0[k];
+    o1[k] = y0[k] + y1[k];
+    o2[k] = y0[k] - y1[k];
+    o3[k] = -y1[k];
+  }
+}
+template <class T>
+void wino_b(int64_t n, const T* __restrict d0, const T* __restrict d1, const T* __restrict d2,
+            const T* __restrict d3, T* __restrict o0, T* __restrict o1, T* __restrict o2,
+            T* __restrict o3) {
+  for (int64_t k = 0; k < n; ++k) {
+    o0[k] = d0[k];
+    o1[k] = d1[k] - d2[k] + d3[k];
+    o2[k] = d1[k] + d2[k] - d0[k];
+    o3[k] = -d3[k];
+  }
+}
+
+// Per-thread buffers of the transforms: 16 row arrays of TW + 1 and 24 block arrays of R * TW.
 template <class T>
 struct WinoRows {
-  int64_t TW;
+  int64_t TW, ld;
   std::vector<T> data;
   explicit WinoRows(const WinoGeom& q)
-      : TW(q.TW), data(static_cast<std::size_t>(18 * (q.TW + 1) + 9 * (2 * q.TW + 2)), T(0)) {}
-  T* tmp(int64_t i) { return data.data() + i * (TW + 1); }
-  T* row(int64_t i) { return data.data() + 18 * (TW + 1) + i * (2 * TW + 2); }
+      : TW(q.TW), ld(q.R * q.TW), data(static_cast<std::size_t>(16 * (TW + 1) + 24 * ld), T(0)) {}
+  T* row(int64_t i) { return data.data() + i * (TW + 1); }
+  T* block(int64_t i) { return data.data() + 16 * (TW + 1) + i * ld; }
 };
+
+// e[k] = row[2k - pad], o[k] = row[2k + 1 - pad] for k = 0 .. n - 1, zero outside [0, W): the
+// even and odd columns of a padded row.
+template <class T>
+void wino_deinterleave(const T* row, int64_t W, int64_t pad, int64_t n, T* e, T* o) {
+  // Valid k for padded position p = 2k + s: pad <= p < pad + W.
+  const int64_t e0 = std::min(n, (pad + 1) / 2), e1 = std::min(n, (pad + W + 1) / 2);
+  const int64_t o0 = std::min(n, pad / 2), o1 = std::min(n, (pad + W) / 2);
+  for (int64_t k = 0; k < e0; ++k) e[k] = T(0);
+  for (int64_t k = e0; k < e1; ++k) e[k] = row[2 * k - pad];
+  for (int64_t k = e1; k < n; ++k) e[k] = T(0);
+  for (int64_t k = 0; k < o0; ++k) o[k] = T(0);
+  for (int64_t k = o0; k < o1; ++k) o[k] = row[2 * k + 1 - pad];
+  for (int64_t k = o1; k < n; ++k) o[k] = T(0);
+}
+
+// row[2k - pad] += e[k], row[2k + 1 - pad] += o[k] where inside [0, W) (the adjoint of
+// wino_deinterleave, added).
+template <class T>
+void wino_interleave_add(const T* e, const T* o, int64_t W, int64_t pad, int64_t n, T* row) {
+  const int64_t e0 = std::min(n, (pad + 1) / 2), e1 = std::min(n, (pad + W + 1) / 2);
+  const int64_t o0 = std::min(n, pad / 2), o1 = std::min(n, (pad + W) / 2);
+  for (int64_t k = e0; k < e1; ++k) row[2 * k - pad] += e[k];
+  for (int64_t k = o0; k < o1; ++k) row[2 * k + 1 - pad] += o[k];
+}
 
 // V[xi][c][t] for the tile rows [r0, r1): t = (r - r0) * TW + tw.
 template <class T>
 void wino_input_transform(const WinoGeom& q, const T* x, int64_t r0, int64_t r1, T* V,
                           WinoRows<T>& rb) {
-  const int64_t TW = q.TW, ld = (r1 - r0) * TW, plane = q.C * ld;
-  T* pr[4] = {rb.row(0), rb.row(1), rb.row(2), rb.row(3)};
-  const T* zero = rb.row(4);
-  T* te[4] = {rb.tmp(0), rb.tmp(1), rb.tmp(2), rb.tmp(3)};  // B^T d, even columns
-  T* to[4] = {rb.tmp(4), rb.tmp(5), rb.tmp(6), rb.tmp(7)};  // odd columns
-  for (int64_t r = r0; r < r1; ++r) {
-    const int64_t n = r / q.TH, th = r % q.TH;
-    for (int64_t c = 0; c < q.C; ++c) {
+  const int64_t TW = q.TW, S = TW + 1, ld = (r1 - r0) * TW, plane = q.C * ld;
+  T* e[4] = {rb.row(0), rb.row(1), rb.row(2), rb.row(3)};  // the tile's 4 input rows, deinterleaved
+  T* o[4] = {rb.row(4), rb.row(5), rb.row(6), rb.row(7)};
+  T* te[4] = {rb.row(8), rb.row(9), rb.row(10), rb.row(11)};  // B^T d, even / odd columns
+  T* to[4] = {rb.row(12), rb.row(13), rb.row(14), rb.row(15)};
+  for (int64_t c = 0; c < q.C; ++c) {  // channel-major: the rows of one plane in order
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t n = r / q.TH, th = r % q.TH;
       const T* img = x + (n * q.C + c) * q.H * q.W;
-      const T* d[4];  // the tile rows, padded (rows outside the input: zeros)
       for (int i = 0; i < 4; ++i) {
         const int64_t ih = 2 * th - q.ph + i;
-        d[i] = zero;
         if (ih >= 0 && ih < q.H) {
-          std::copy(img + ih * q.W, img + (ih + 1) * q.W, pr[i] + q.pw);
-          d[i] = pr[i];
+          wino_deinterleave(img + ih * q.W, q.W, q.pw, S, e[i], o[i]);
+        } else {
+          std::fill(e[i], e[i] + S, T(0));
+          std::fill(o[i], o[i] + S, T(0));
         }
       }
-      // B^T d on rows, deinterleaved into even / odd columns.
-      const T* d0 = d[0];
-      const T* d1 = d[1];
-      const T* d2 = d[2];
-      const T* d3 = d[3];
-      for (int64_t k = 0; k <= TW; ++k) {
-        const T e0 = d0[2 * k], e1 = d1[2 * k], e2 = d2[2 * k], e3 = d3[2 * k];
-        const T o0 = d0[2 * k + 1], o1 = d1[2 * k + 1], o2 = d2[2 * k + 1], o3 = d3[2 * k + 1];
-        te[0][k] = e0 - e2;
-        te[1][k] = e1 + e2;
-        te[2][k] = e2 - e1;
-        te[3][k] = e1 - e3;
-        to[0][k] = o0 - o2;
-        to[1][k] = o1 + o2;
-        to[2][k] = o2 - o1;
-        to[3][k] = o1 - o3;
-      }
-      // (.) B on columns: tile tw reads columns e[tw], o[tw], e[tw + 1], o[tw + 1].
+      wino_bt(S, e[0], e[1], e[2], e[3], te[0], te[1], te[2], te[3]);
+      wino_bt(S, o[0], o[1], o[2], o[3], to[0], to[1], to[2], to[3]);
+      // Columns: tile tw reads e[tw], o[tw], e[tw + 1], o[tw + 1].
       T* v = V + c * ld + (r - r0) * TW;
-      for (int i = 0; i < 4; ++i) {
-        const T* e = te[i];
-        const T* o = to[i];
-        T* v0 = v + (i * 4) * plane;
-        T* v1 = v0 + plane;
-        T* v2 = v1 + plane;
-        T* v3 = v2 + plane;
-        for (int64_t tw = 0; tw < TW; ++tw) {
-          v0[tw] = e[tw] - e[tw + 1];
-          v1[tw] = o[tw] + e[tw + 1];
-          v2[tw] = e[tw + 1] - o[tw];
-          v3[tw] = o[tw] - o[tw + 1];
-        }
+      for (int a = 0; a < 4; ++a) {
+        T* va = v + (a * 4) * plane;
+        wino_bt(TW, te[a], to[a], te[a] + 1, to[a] + 1, va, va + plane, va + 2 * plane,
+                va + 3 * plane);
       }
     }
   }
@@ -555,29 +598,37 @@ template <class T>
 void wino_output_transform(const WinoGeom& q, const T* M, int64_t r0, int64_t r1, const T* bias,
                            T* y, WinoRows<T>& rb) {
   const int64_t TW = q.TW, ld = (r1 - r0) * TW, plane = q.OC * ld;
-  T* out0 = rb.row(7);
-  T* out1 = rb.row(8);
-  for (int64_t r = r0; r < r1; ++r) {
-    const int64_t n = r / q.TH, th = r % q.TH;
-    for (int64_t oc = 0; oc < q.OC; ++oc) {
-      const T* m = M + oc * ld + (r - r0) * TW;
-      const T b = bias != nullptr ? bias[oc] : T(0);
-      for (int64_t tw = 0; tw < TW; ++tw) {
-        T u0[4], u1[4];  // A^T M
-        for (int j = 0; j < 4; ++j) {
-          const T m0 = m[j * plane + tw], m1 = m[(4 + j) * plane + tw],
-                  m2 = m[(8 + j) * plane + tw], m3 = m[(12 + j) * plane + tw];
-          u0[j] = m0 + m1 + m2;
-          u1[j] = m1 - m2 - m3;
-        }
-        out0[2 * tw] = u0[0] + u0[1] + u0[2] + b;
-        out0[2 * tw + 1] = u0[1] - u0[2] - u0[3] + b;
-        out1[2 * tw] = u1[0] + u1[1] + u1[2] + b;
-        out1[2 * tw + 1] = u1[1] - u1[2] - u1[3] + b;
-      }
+  T* y00 = rb.block(0);
+  T* y01 = rb.block(1);
+  T* y10 = rb.block(2);
+  T* y11 = rb.block(3);
+  const int64_t full = q.OW / 2;  // tiles with both output columns
+  for (int64_t oc = 0; oc < q.OC; ++oc) {
+    const T* m = M + oc * ld;
+    const T b = bias != nullptr ? bias[oc] : T(0);
+    // All the block's tiles at once: A^T on rows (u, per column j), then on columns.
+    for (int j = 0; j < 4; ++j) {
+      wino_at(ld, m + j * plane, m + (4 + j) * plane, m + (8 + j) * plane, m + (12 + j) * plane,
+              T(0), rb.block(4 + j), rb.block(8 + j));
+    }
+    wino_at(ld, rb.block(4), rb.block(5), rb.block(6), rb.block(7), b, y00, y01);
+    wino_at(ld, rb.block(8), rb.block(9), rb.block(10), rb.block(11), b, y10, y11);
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t n = r / q.TH, th = r % q.TH, t0 = (r - r0) * TW;
       T* yo = y + ((n * q.OC + oc) * q.OH + 2 * th) * q.OW;
-      std::copy(out0, out0 + q.OW, yo);
-      if (2 * th + 1 < q.OH) std::copy(out1, out1 + q.OW, yo + q.OW);
+      for (int64_t tw = 0; tw < full; ++tw) {
+        yo[2 * tw] = y00[t0 + tw];
+        yo[2 * tw + 1] = y01[t0 + tw];
+      }
+      if (full < TW) yo[2 * full] = y00[t0 + full];
+      if (2 * th + 1 < q.OH) {
+        yo += q.OW;
+        for (int64_t tw = 0; tw < full; ++tw) {
+          yo[2 * tw] = y10[t0 + tw];
+          yo[2 * tw + 1] = y11[t0 + tw];
+        }
+        if (full < TW) yo[2 * full] = y10[t0 + full];
+      }
     }
   }
 }
@@ -587,95 +638,76 @@ template <class T>
 void wino_grad_output_transform(const WinoGeom& q, const T* gy, int64_t r0, int64_t r1, T* dM,
                                 WinoRows<T>& rb) {
   const int64_t TW = q.TW, ld = (r1 - r0) * TW, plane = q.OC * ld;
-  T* g0 = rb.row(5);  // columns from OW on stay zero
-  T* g1 = rb.row(6);
-  for (int64_t r = r0; r < r1; ++r) {
-    const int64_t n = r / q.TH, th = r % q.TH;
-    const bool second = 2 * th + 1 < q.OH;
-    for (int64_t oc = 0; oc < q.OC; ++oc) {
+  T* a0 = rb.block(0);  // row 2 th, even / odd columns, then row 2 th + 1
+  T* b0 = rb.block(1);
+  T* a1 = rb.block(2);
+  T* b1 = rb.block(3);
+  for (int64_t oc = 0; oc < q.OC; ++oc) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t n = r / q.TH, th = r % q.TH, t0 = (r - r0) * TW;
       const T* go = gy + ((n * q.OC + oc) * q.OH + 2 * th) * q.OW;
-      std::copy(go, go + q.OW, g0);
-      if (second) {
-        std::copy(go + q.OW, go + 2 * q.OW, g1);
+      wino_deinterleave(go, q.OW, 0, TW, a0 + t0, b0 + t0);
+      if (2 * th + 1 < q.OH) {
+        wino_deinterleave(go + q.OW, q.OW, 0, TW, a1 + t0, b1 + t0);
       } else {
-        std::fill(g1, g1 + q.OW, T(0));
+        std::fill(a1 + t0, a1 + t0 + TW, T(0));
+        std::fill(b1 + t0, b1 + t0 + TW, T(0));
       }
-      T* d = dM + oc * ld + (r - r0) * TW;
-      for (int64_t tw = 0; tw < TW; ++tw) {
-        const T a0 = g0[2 * tw], b0 = g0[2 * tw + 1], a1 = g1[2 * tw], b1 = g1[2 * tw + 1];
-        // A dY on rows: (y0, y0 + y1, y0 - y1, -y1), per column.
-        const T e[4] = {a0, a0 + a1, a0 - a1, -a1};
-        const T o[4] = {b0, b0 + b1, b0 - b1, -b1};
-        for (int i = 0; i < 4; ++i) {  // (.) A^T on columns
-          d[(i * 4) * plane + tw] = e[i];
-          d[(i * 4 + 1) * plane + tw] = e[i] + o[i];
-          d[(i * 4 + 2) * plane + tw] = e[i] - o[i];
-          d[(i * 4 + 3) * plane + tw] = -o[i];
-        }
-      }
+    }
+    // A on rows (per column parity), then A^T on columns.
+    wino_a(ld, a0, a1, rb.block(4), rb.block(5), rb.block(6), rb.block(7));
+    wino_a(ld, b0, b1, rb.block(8), rb.block(9), rb.block(10), rb.block(11));
+    T* d = dM + oc * ld;
+    for (int i = 0; i < 4; ++i) {
+      T* di = d + (i * 4) * plane;
+      wino_a(ld, rb.block(4 + i), rb.block(8 + i), di, di + plane, di + 2 * plane, di + 3 * plane);
     }
   }
 }
 
-// gx += sum over the tiles of the rows [r0, r1) of B dV B^T, padding dropped. Tile rows are added
-// in order, so every element's sum has a fixed order; gx must be zero before an image's first row.
+// gx += sum over the tiles of the rows [r0, r1) of B dV B^T, padding dropped. Per channel the
+// tile rows are added in order, so every element's sum has a fixed order; gx must be zero before
+// an image's first tile row.
 template <class T>
 void wino_input_grad_transform(const WinoGeom& q, const T* dV, int64_t r0, int64_t r1, T* gx,
                                WinoRows<T>& rb) {
   const int64_t TW = q.TW, ld = (r1 - r0) * TW, plane = q.C * ld;
-  for (int64_t r = r0; r < r1; ++r) {
-    const int64_t n = r / q.TH, th = r % q.TH;
-    for (int64_t c = 0; c < q.C; ++c) {
-      const T* v = dV + c * ld + (r - r0) * TW;
-      // B on rows: per column j, w[i][j] (i = 0..3) from dV[a][j].
-      T* w[4][4];
-      for (int i = 0; i < 4; ++i) {
-        for (int j = 0; j < 4; ++j) w[i][j] = rb.tmp(i * 4 + j);
-      }
-      for (int j = 0; j < 4; ++j) {
-        const T* d0 = v + j * plane;
-        const T* d1 = v + (4 + j) * plane;
-        const T* d2 = v + (8 + j) * plane;
-        const T* d3 = v + (12 + j) * plane;
-        T* w0 = w[0][j];
-        T* w1 = w[1][j];
-        T* w2 = w[2][j];
-        T* w3 = w[3][j];
-        for (int64_t tw = 0; tw < TW; ++tw) {
-          w0[tw] = d0[tw];
-          w1[tw] = d1[tw] - d2[tw] + d3[tw];
-          w2[tw] = d1[tw] + d2[tw] - d0[tw];
-          w3[tw] = -d3[tw];
-        }
-      }
+  T* ev = rb.row(0);
+  T* od = rb.row(1);
+  for (int64_t c = 0; c < q.C; ++c) {
+    const T* v = dV + c * ld;
+    // All the block's tiles at once: B on rows (w[i][j] in block 8 + 4 i + j), then on columns
+    // (block 4 i + j: the tile's column j of row i).
+    for (int j = 0; j < 4; ++j) {
+      wino_b(ld, v + j * plane, v + (4 + j) * plane, v + (8 + j) * plane, v + (12 + j) * plane,
+             rb.block(8 + j), rb.block(12 + j), rb.block(16 + j), rb.block(20 + j));
+    }
+    for (int i = 0; i < 4; ++i) {
+      const int64_t w0 = 8 + 4 * i;
+      wino_b(ld, rb.block(w0), rb.block(w0 + 1), rb.block(w0 + 2), rb.block(w0 + 3),
+             rb.block(4 * i), rb.block(4 * i + 1), rb.block(4 * i + 2), rb.block(4 * i + 3));
+    }
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t n = r / q.TH, th = r % q.TH, t0 = (r - r0) * TW;
       T* img = gx + (n * q.C + c) * q.H * q.W;
       for (int i = 0; i < 4; ++i) {
         const int64_t ih = 2 * th - q.ph + i;
         if (ih < 0 || ih >= q.H) continue;
-        // (.) B^T on columns, scattered: tile tw adds to columns 2 tw .. 2 tw + 3 of the padded
-        // row, i.e. even[tw], odd[tw], even[tw + 1], odd[tw + 1].
-        const T* c0 = w[i][0];
-        const T* c1 = w[i][1];
-        const T* c2 = w[i][2];
-        const T* c3 = w[i][3];
-        T* ev = rb.tmp(16);
-        T* od = rb.tmp(17);
+        // Tile tw adds its columns 0..3 to padded columns 2 tw .. 2 tw + 3: even[tw], odd[tw],
+        // even[tw + 1], odd[tw + 1].
+        const T* c0 = rb.block(i * 4) + t0;
+        const T* c1 = rb.block(i * 4 + 1) + t0;
+        const T* c2 = rb.block(i * 4 + 2) + t0;
+        const T* c3 = rb.block(i * 4 + 3) + t0;
         ev[0] = c0[0];
-        od[0] = c1[0] - c2[0] + c3[0];
+        od[0] = c1[0];
         for (int64_t k = 1; k < TW; ++k) {
-          ev[k] = c0[k] + (c1[k - 1] + c2[k - 1] - c0[k - 1]);
-          od[k] = (c1[k] - c2[k] + c3[k]) - c3[k - 1];
+          ev[k] = c0[k] + c2[k - 1];
+          od[k] = c1[k] + c3[k - 1];
         }
-        ev[TW] = c1[TW - 1] + c2[TW - 1] - c0[TW - 1];
-        od[TW] = -c3[TW - 1];
-        T* pr = rb.row(7);
-        for (int64_t k = 0; k <= TW; ++k) {
-          pr[2 * k] = ev[k];
-          pr[2 * k + 1] = od[k];
-        }
-        T* dst = img + ih * q.W;
-        const T* src = pr + q.pw;
-        for (int64_t j = 0; j < q.W; ++j) dst[j] += src[j];
+        ev[TW] = c2[TW - 1];
+        od[TW] = c3[TW - 1];
+        wino_interleave_add(ev, od, q.W, q.pw, TW + 1, img + ih * q.W);
       }
     }
   }
