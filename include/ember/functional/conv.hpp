@@ -424,11 +424,14 @@ struct WinoGeom {
   static WinoGeom make(const ConvGeom& g) {
     const auto& w = g.win;
     WinoGeom q{g.N, w.C, g.OC, w.H, w.W, w.OH, w.OW, w.ph, w.pw, (w.OH + 1) / 2, (w.OW + 1) / 2, 1};
-    const int64_t per_row = 16 * (q.C + q.OC) * q.TW * static_cast<int64_t>(sizeof(T));
+    const int64_t per_row = 16 * (q.C + q.OC) * (q.TW + 1) * static_cast<int64_t>(sizeof(T));
     q.R = std::max<int64_t>(1, kWinoBlockBytes / per_row);
     return q;
   }
   int64_t rows() const { return N * TH; }  // tile rows of the batch
+  // Columns per tile row in the transformed matrices: TW tiles and one filler column, so that a
+  // block's transforms are single passes over all its tiles (see wino_input_transform).
+  int64_t S() const { return TW + 1; }
 };
 
 // U[xi][oc][c] = (G g[oc][c] G^T)[xi].
@@ -522,15 +525,15 @@ void wino_b(int64_t n, const T* __restrict d0, const T* __restrict d1, const T* 
   }
 }
 
-// Per-thread buffers of the transforms: 16 row arrays of TW + 1 and 24 block arrays of R * TW.
+// Per-thread buffers of the transforms: 24 arrays of (R + 2) S + 2 (zero-initialised; slack
+// entries past what a pass writes stay zero).
 template <class T>
 struct WinoRows {
-  int64_t TW, ld;
+  int64_t len;
   std::vector<T> data;
   explicit WinoRows(const WinoGeom& q)
-      : TW(q.TW), ld(q.R * q.TW), data(static_cast<std::size_t>(16 * (TW + 1) + 24 * ld), T(0)) {}
-  T* row(int64_t i) { return data.data() + i * (TW + 1); }
-  T* block(int64_t i) { return data.data() + 16 * (TW + 1) + i * ld; }
+      : len((q.R + 2) * q.S() + 2), data(static_cast<std::size_t>(24 * len), T(0)) {}
+  T* at(int64_t i) { return data.data() + i * len; }
 };
 
 // e[k] = row[2k - pad], o[k] = row[2k + 1 - pad] for k = 0 .. n - 1, zero outside [0, W): the
@@ -558,38 +561,67 @@ void wino_interleave_add(const T* e, const T* o, int64_t W, int64_t pad, int64_t
   for (int64_t k = o0; k < o1; ++k) row[2 * k + 1 - pad] += o[k];
 }
 
-// V[xi][c][t] for the tile rows [r0, r1): t = (r - r0) * TW + tw.
+// out[f] = a[f] + b[f - shift] (b's term only for f >= shift, a's only for f < na), f < n;
+// needs shift <= na <= n.
+template <class T>
+void wino_add_shifted(int64_t n, int64_t na, int64_t shift, const T* __restrict a,
+                      const T* __restrict b, T* __restrict out) {
+  const int64_t lo = std::min(shift, n), hi = std::max(lo, std::min(na, n));
+  for (int64_t f = 0; f < lo; ++f) out[f] = a[f];
+  for (int64_t f = lo; f < hi; ++f) out[f] = a[f] + b[f - shift];
+  for (int64_t f = hi; f < n; ++f) out[f] = b[f - shift];
+}
+
+// Calls fn(n, th0, th1, j0) for each image's run of the tile rows [r0, r1): tile rows th0..th1-1
+// of image n, at row j0 of the block.
+template <class F>
+void wino_segments(const WinoGeom& q, int64_t r0, int64_t r1, F&& fn) {
+  for (int64_t r = r0; r < r1;) {
+    const int64_t n = r / q.TH, th0 = r % q.TH, th1 = std::min(q.TH, th0 + (r1 - r));
+    fn(n, th0, th1, r - r0);
+    r += th1 - th0;
+  }
+}
+
+// V[xi][c][f] for the tile rows [r0, r1): f = (r - r0) * S + tw (column TW of each row: finite
+// filler). Each input row is split once into even / odd rows and columns (planes of S columns),
+// then B^T (.) B runs over the whole run of tile rows: tile (j, tw) reads plane entries f,
+// f + 1, f + S, f + S + 1 with f = j S + tw.
 template <class T>
 void wino_input_transform(const WinoGeom& q, const T* x, int64_t r0, int64_t r1, T* V,
                           WinoRows<T>& rb) {
-  const int64_t TW = q.TW, S = TW + 1, ld = (r1 - r0) * TW, plane = q.C * ld;
-  T* e[4] = {rb.row(0), rb.row(1), rb.row(2), rb.row(3)};  // the tile's 4 input rows, deinterleaved
-  T* o[4] = {rb.row(4), rb.row(5), rb.row(6), rb.row(7)};
-  T* te[4] = {rb.row(8), rb.row(9), rb.row(10), rb.row(11)};  // B^T d, even / odd columns
-  T* to[4] = {rb.row(12), rb.row(13), rb.row(14), rb.row(15)};
+  const int64_t S = q.S(), ld = (r1 - r0) * S, plane = q.C * ld;
+  T* p[4] = {rb.at(0), rb.at(1), rb.at(2), rb.at(3)};  // [row parity][column parity]
   for (int64_t c = 0; c < q.C; ++c) {  // channel-major: the rows of one plane in order
-    for (int64_t r = r0; r < r1; ++r) {
-      const int64_t n = r / q.TH, th = r % q.TH;
+    wino_segments(q, r0, r1, [&](int64_t n, int64_t th0, int64_t th1, int64_t j0) {
       const T* img = x + (n * q.C + c) * q.H * q.W;
-      for (int i = 0; i < 4; ++i) {
-        const int64_t ih = 2 * th - q.ph + i;
+      const int64_t rows = th1 - th0, nf = rows * S;
+      for (int64_t m = 0; m < 2 * rows + 2; ++m) {
+        const int64_t ih = 2 * th0 - q.ph + m, rp = m & 1, jj = m >> 1;
+        T* e = p[rp * 2] + jj * S;
+        T* o = p[rp * 2 + 1] + jj * S;
         if (ih >= 0 && ih < q.H) {
-          wino_deinterleave(img + ih * q.W, q.W, q.pw, S, e[i], o[i]);
+          wino_deinterleave(img + ih * q.W, q.W, q.pw, S, e, o);
         } else {
-          std::fill(e[i], e[i] + S, T(0));
-          std::fill(o[i], o[i] + S, T(0));
+          std::fill(e, e + S, T(0));
+          std::fill(o, o + S, T(0));
         }
       }
-      wino_bt(S, e[0], e[1], e[2], e[3], te[0], te[1], te[2], te[3]);
-      wino_bt(S, o[0], o[1], o[2], o[3], to[0], to[1], to[2], to[3]);
-      // Columns: tile tw reads e[tw], o[tw], e[tw + 1], o[tw + 1].
-      T* v = V + c * ld + (r - r0) * TW;
+      // B^T on rows: rows 2j, 2j + 1, 2j + 2, 2j + 3 are even[f], odd[f], even[f + S], odd[f + S].
+      T* t[8];
+      for (int i = 0; i < 8; ++i) t[i] = rb.at(4 + i);  // [column parity][a]
+      for (int cp = 0; cp < 2; ++cp) {
+        wino_bt(nf + 1, p[cp], p[2 + cp], p[cp] + S, p[2 + cp] + S, t[cp * 4], t[cp * 4 + 1],
+                t[cp * 4 + 2], t[cp * 4 + 3]);
+      }
+      // B on columns: columns 2 tw .. 2 tw + 3 are even[f], odd[f], even[f + 1], odd[f + 1].
+      T* v = V + c * ld + j0 * S;
       for (int a = 0; a < 4; ++a) {
         T* va = v + (a * 4) * plane;
-        wino_bt(TW, te[a], to[a], te[a] + 1, to[a] + 1, va, va + plane, va + 2 * plane,
+        wino_bt(nf, t[a], t[4 + a], t[a] + 1, t[4 + a] + 1, va, va + plane, va + 2 * plane,
                 va + 3 * plane);
       }
-    }
+    });
   }
 }
 
@@ -597,11 +629,11 @@ void wino_input_transform(const WinoGeom& q, const T* x, int64_t r0, int64_t r1,
 template <class T>
 void wino_output_transform(const WinoGeom& q, const T* M, int64_t r0, int64_t r1, const T* bias,
                            T* y, WinoRows<T>& rb) {
-  const int64_t TW = q.TW, ld = (r1 - r0) * TW, plane = q.OC * ld;
-  T* y00 = rb.block(0);
-  T* y01 = rb.block(1);
-  T* y10 = rb.block(2);
-  T* y11 = rb.block(3);
+  const int64_t S = q.S(), TW = q.TW, ld = (r1 - r0) * S, plane = q.OC * ld;
+  T* y00 = rb.at(0);
+  T* y01 = rb.at(1);
+  T* y10 = rb.at(2);
+  T* y11 = rb.at(3);
   const int64_t full = q.OW / 2;  // tiles with both output columns
   for (int64_t oc = 0; oc < q.OC; ++oc) {
     const T* m = M + oc * ld;
@@ -609,12 +641,12 @@ void wino_output_transform(const WinoGeom& q, const T* M, int64_t r0, int64_t r1
     // All the block's tiles at once: A^T on rows (u, per column j), then on columns.
     for (int j = 0; j < 4; ++j) {
       wino_at(ld, m + j * plane, m + (4 + j) * plane, m + (8 + j) * plane, m + (12 + j) * plane,
-              T(0), rb.block(4 + j), rb.block(8 + j));
+              T(0), rb.at(4 + j), rb.at(8 + j));
     }
-    wino_at(ld, rb.block(4), rb.block(5), rb.block(6), rb.block(7), b, y00, y01);
-    wino_at(ld, rb.block(8), rb.block(9), rb.block(10), rb.block(11), b, y10, y11);
+    wino_at(ld, rb.at(4), rb.at(5), rb.at(6), rb.at(7), b, y00, y01);
+    wino_at(ld, rb.at(8), rb.at(9), rb.at(10), rb.at(11), b, y10, y11);
     for (int64_t r = r0; r < r1; ++r) {
-      const int64_t n = r / q.TH, th = r % q.TH, t0 = (r - r0) * TW;
+      const int64_t n = r / q.TH, th = r % q.TH, t0 = (r - r0) * S;
       T* yo = y + ((n * q.OC + oc) * q.OH + 2 * th) * q.OW;
       for (int64_t tw = 0; tw < full; ++tw) {
         yo[2 * tw] = y00[t0 + tw];
@@ -633,83 +665,84 @@ void wino_output_transform(const WinoGeom& q, const T* M, int64_t r0, int64_t r1
   }
 }
 
-// dM[xi][oc][t] = (A dY A^T)[xi] for the tile rows [r0, r1) (outside OH x OW dY is zero).
+// dM[xi][oc][f] = (A dY A^T)[xi] for the tile rows [r0, r1) (outside OH x OW dY is zero, so
+// column TW of each row is zero: it adds nothing to the weight gradient and the input gradient).
 template <class T>
 void wino_grad_output_transform(const WinoGeom& q, const T* gy, int64_t r0, int64_t r1, T* dM,
                                 WinoRows<T>& rb) {
-  const int64_t TW = q.TW, ld = (r1 - r0) * TW, plane = q.OC * ld;
-  T* a0 = rb.block(0);  // row 2 th, even / odd columns, then row 2 th + 1
-  T* b0 = rb.block(1);
-  T* a1 = rb.block(2);
-  T* b1 = rb.block(3);
+  const int64_t S = q.S(), ld = (r1 - r0) * S, plane = q.OC * ld;
+  T* a0 = rb.at(0);  // row 2 th, even / odd columns, then row 2 th + 1
+  T* b0 = rb.at(1);
+  T* a1 = rb.at(2);
+  T* b1 = rb.at(3);
   for (int64_t oc = 0; oc < q.OC; ++oc) {
     for (int64_t r = r0; r < r1; ++r) {
-      const int64_t n = r / q.TH, th = r % q.TH, t0 = (r - r0) * TW;
+      const int64_t n = r / q.TH, th = r % q.TH, t0 = (r - r0) * S;
       const T* go = gy + ((n * q.OC + oc) * q.OH + 2 * th) * q.OW;
-      wino_deinterleave(go, q.OW, 0, TW, a0 + t0, b0 + t0);
+      wino_deinterleave(go, q.OW, 0, S, a0 + t0, b0 + t0);
       if (2 * th + 1 < q.OH) {
-        wino_deinterleave(go + q.OW, q.OW, 0, TW, a1 + t0, b1 + t0);
+        wino_deinterleave(go + q.OW, q.OW, 0, S, a1 + t0, b1 + t0);
       } else {
-        std::fill(a1 + t0, a1 + t0 + TW, T(0));
-        std::fill(b1 + t0, b1 + t0 + TW, T(0));
+        std::fill(a1 + t0, a1 + t0 + S, T(0));
+        std::fill(b1 + t0, b1 + t0 + S, T(0));
       }
     }
     // A on rows (per column parity), then A^T on columns.
-    wino_a(ld, a0, a1, rb.block(4), rb.block(5), rb.block(6), rb.block(7));
-    wino_a(ld, b0, b1, rb.block(8), rb.block(9), rb.block(10), rb.block(11));
+    wino_a(ld, a0, a1, rb.at(4), rb.at(5), rb.at(6), rb.at(7));
+    wino_a(ld, b0, b1, rb.at(8), rb.at(9), rb.at(10), rb.at(11));
     T* d = dM + oc * ld;
     for (int i = 0; i < 4; ++i) {
       T* di = d + (i * 4) * plane;
-      wino_a(ld, rb.block(4 + i), rb.block(8 + i), di, di + plane, di + 2 * plane, di + 3 * plane);
+      wino_a(ld, rb.at(4 + i), rb.at(8 + i), di, di + plane, di + 2 * plane, di + 3 * plane);
     }
   }
 }
 
-// gx += sum over the tiles of the rows [r0, r1) of B dV B^T, padding dropped. Per channel the
-// tile rows are added in order, so every element's sum has a fixed order; gx must be zero before
-// an image's first tile row.
+// gx += sum over the tiles of the rows [r0, r1) of B dV B^T, padding dropped (dV's column TW of
+// each row must be zero). Per block and image, every padded row is summed in a fixed order, then
+// added to gx; blocks come in order, so the result does not depend on threads. gx must be zero
+// before an image's first block.
 template <class T>
 void wino_input_grad_transform(const WinoGeom& q, const T* dV, int64_t r0, int64_t r1, T* gx,
                                WinoRows<T>& rb) {
-  const int64_t TW = q.TW, ld = (r1 - r0) * TW, plane = q.C * ld;
-  T* ev = rb.row(0);
-  T* od = rb.row(1);
+  const int64_t S = q.S(), ld = (r1 - r0) * S, plane = q.C * ld;
   for (int64_t c = 0; c < q.C; ++c) {
     const T* v = dV + c * ld;
-    // All the block's tiles at once: B on rows (w[i][j] in block 8 + 4 i + j), then on columns
-    // (block 4 i + j: the tile's column j of row i).
+    // All the block's tiles at once: B on rows (w[i][j] in 8 + 4 i + j), then on columns (tile
+    // column j of row i in 4 i + j).
     for (int j = 0; j < 4; ++j) {
       wino_b(ld, v + j * plane, v + (4 + j) * plane, v + (8 + j) * plane, v + (12 + j) * plane,
-             rb.block(8 + j), rb.block(12 + j), rb.block(16 + j), rb.block(20 + j));
+             rb.at(8 + j), rb.at(12 + j), rb.at(16 + j), rb.at(20 + j));
     }
     for (int i = 0; i < 4; ++i) {
       const int64_t w0 = 8 + 4 * i;
-      wino_b(ld, rb.block(w0), rb.block(w0 + 1), rb.block(w0 + 2), rb.block(w0 + 3),
-             rb.block(4 * i), rb.block(4 * i + 1), rb.block(4 * i + 2), rb.block(4 * i + 3));
+      wino_b(ld, rb.at(w0), rb.at(w0 + 1), rb.at(w0 + 2), rb.at(w0 + 3), rb.at(4 * i),
+             rb.at(4 * i + 1), rb.at(4 * i + 2), rb.at(4 * i + 3));
     }
-    for (int64_t r = r0; r < r1; ++r) {
-      const int64_t n = r / q.TH, th = r % q.TH, t0 = (r - r0) * TW;
+    // Columns: tile tw's columns 0..3 go to even[f], odd[f], even[f + 1], odd[f + 1]
+    // (x[i][cp] in 16 + 2 i + cp, per row i of the tile; column TW of the rows is zero).
+    for (int i = 0; i < 4; ++i) {
+      wino_add_shifted(ld + 1, ld, 1, rb.at(4 * i), rb.at(4 * i + 2), rb.at(16 + 2 * i));
+      wino_add_shifted(ld + 1, ld, 1, rb.at(4 * i + 1), rb.at(4 * i + 3), rb.at(17 + 2 * i));
+    }
+    wino_segments(q, r0, r1, [&](int64_t n, int64_t th0, int64_t th1, int64_t j0) {
+      const int64_t rows = th1 - th0, nf = rows * S, off = j0 * S;
       T* img = gx + (n * q.C + c) * q.H * q.W;
-      for (int i = 0; i < 4; ++i) {
-        const int64_t ih = 2 * th - q.ph + i;
-        if (ih < 0 || ih >= q.H) continue;
-        // Tile tw adds its columns 0..3 to padded columns 2 tw .. 2 tw + 3: even[tw], odd[tw],
-        // even[tw + 1], odd[tw + 1].
-        const T* c0 = rb.block(i * 4) + t0;
-        const T* c1 = rb.block(i * 4 + 1) + t0;
-        const T* c2 = rb.block(i * 4 + 2) + t0;
-        const T* c3 = rb.block(i * 4 + 3) + t0;
-        ev[0] = c0[0];
-        od[0] = c1[0];
-        for (int64_t k = 1; k < TW; ++k) {
-          ev[k] = c0[k] + c2[k - 1];
-          od[k] = c1[k] + c3[k - 1];
+      // Rows: tile row j's rows 0..3 go to even[j], odd[j], even[j + 1], odd[j + 1] (padded rows
+      // 2j .. 2j + 3); sums per [row parity][column parity] in 8..11 (free again).
+      for (int rp = 0; rp < 2; ++rp) {
+        for (int cp = 0; cp < 2; ++cp) {
+          wino_add_shifted(nf + S, nf, S, rb.at(16 + 2 * rp + cp) + off,
+                           rb.at(16 + 2 * (rp + 2) + cp) + off, rb.at(8 + 2 * rp + cp));
         }
-        ev[TW] = c2[TW - 1];
-        od[TW] = c3[TW - 1];
-        wino_interleave_add(ev, od, q.W, q.pw, TW + 1, img + ih * q.W);
       }
-    }
+      for (int64_t m = 0; m < 2 * rows + 2; ++m) {
+        const int64_t ih = 2 * th0 - q.ph + m, rp = m & 1, jj = m >> 1;
+        if (ih < 0 || ih >= q.H) continue;
+        wino_interleave_add(rb.at(8 + 2 * rp) + jj * S, rb.at(9 + 2 * rp) + jj * S, q.W, q.pw, S,
+                            img + ih * q.W);
+      }
+    });
   }
 }
 
@@ -741,14 +774,14 @@ void wino_forward(const ConvGeom& g, const T* x, const T* w, T* y, const T* bias
   std::vector<T> U(static_cast<std::size_t>(16 * q.OC * q.C));
   wino_weight_transform(q, w, U.data());
   const WinoPacked<T> pu(ks, q, U.data(), false);
-  const int64_t blocks = (q.rows() + q.R - 1) / q.R, tmax = q.R * q.TW;
+  const int64_t blocks = (q.rows() + q.R - 1) / q.R, tmax = q.R * q.S();
   parallel_for(0, static_cast<std::size_t>(blocks), 1, [&](std::size_t lo, std::size_t hi) {
     std::vector<T> V(static_cast<std::size_t>(16 * q.C * tmax));
     std::vector<T> M(static_cast<std::size_t>(16 * q.OC * tmax));
     std::vector<T> scratch(gemm_scratch<T>(q.OC, tmax, q.C));
     WinoRows<T> rb(q);
     for (auto b = static_cast<int64_t>(lo); b < static_cast<int64_t>(hi); ++b) {
-      const int64_t r0 = b * q.R, r1 = std::min(q.rows(), r0 + q.R), t = (r1 - r0) * q.TW;
+      const int64_t r0 = b * q.R, r1 = std::min(q.rows(), r0 + q.R), t = (r1 - r0) * q.S();
       wino_input_transform(q, x, r0, r1, V.data(), rb);
       for (int64_t xi = 0; xi < 16; ++xi) {
         ks.gemm_packed(static_cast<std::size_t>(q.OC), static_cast<std::size_t>(t),
@@ -769,7 +802,7 @@ template <class T>
 void wino_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb) {
   const WinoGeom q = WinoGeom::make<T>(g);
   const kernels::KernelSet<T>& ks = active_kernels().of<T>();
-  const int64_t usize = 16 * q.OC * q.C, tmax = q.R * q.TW;
+  const int64_t usize = 16 * q.OC * q.C, tmax = q.R * q.S();
   WinoPacked<T> pu;  // U[xi]^T, for the input gradient
   if (gx != nullptr) {
     std::vector<T> U(static_cast<std::size_t>(usize));
@@ -791,7 +824,7 @@ void wino_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx
       }
       T* du = gw != nullptr ? dU.data() + ci * usize : nullptr;
       for (int64_t r0 = n0 * q.TH; r0 < n1 * q.TH; r0 += q.R) {
-        const int64_t r1 = std::min(n1 * q.TH, r0 + q.R), t = (r1 - r0) * q.TW;
+        const int64_t r1 = std::min(n1 * q.TH, r0 + q.R), t = (r1 - r0) * q.S();
         const auto st = static_cast<std::size_t>(t);
         wino_grad_output_transform(q, gy, r0, r1, M.data(), rb);
         if (du != nullptr) {
