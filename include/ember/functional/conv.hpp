@@ -458,15 +458,17 @@ void wino_weight_transform(const WinoGeom& q, const T* w, T* U) {
   }
 }
 
-// gw[oc][c] = G^T dU[.][oc][c] G (the adjoint of wino_weight_transform).
+// gw[oc][c] = G^T dU[.][oc][c] G (the adjoint of wino_weight_transform); dU[xi] is OC x C, or
+// C x OC when transposed.
 template <class T>
-void wino_weight_grad_transform(const WinoGeom& q, const T* dU, T* gw) {
+void wino_weight_grad_transform(const WinoGeom& q, const T* dU, bool transposed, T* gw) {
   const int64_t plane = q.OC * q.C;
   const T h = T(0.5);
   for (int64_t p = 0; p < plane; ++p) {
     T t[4][3];  // dU G
+    const int64_t src = transposed ? (p % q.C) * q.OC + p / q.C : p;
     for (int i = 0; i < 4; ++i) {
-      const T* u = dU + (i * 4) * plane + p;
+      const T* u = dU + (i * 4) * plane + src;
       const T u0 = u[0], u1 = u[plane], u2 = u[2 * plane], u3 = u[3 * plane];
       t[i][0] = u0 + h * (u1 + u2);
       t[i][1] = h * (u1 - u2);
@@ -810,12 +812,14 @@ void wino_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx
     pu = WinoPacked<T>(ks, q, U.data(), true);
   }
   const int64_t chunks = std::min<int64_t>(q.N, kBatchChunks);
+  const bool dut = q.C < q.OC;  // dU stored transposed ([xi][c][oc])
   std::vector<T> dU(gw != nullptr ? static_cast<std::size_t>(chunks * usize) : 0);
   parallel_for(0, static_cast<std::size_t>(chunks), 1, [&](std::size_t clo, std::size_t chi) {
     std::vector<T> V(static_cast<std::size_t>(16 * q.C * tmax));
     std::vector<T> M(static_cast<std::size_t>(16 * q.OC * tmax));
     std::vector<T> scratch(
-        std::max(gemm_scratch<T>(q.C, tmax, q.OC), gemm_scratch<T>(q.OC, q.C, tmax)));
+        std::max({gemm_scratch<T>(q.C, tmax, q.OC), gemm_scratch<T>(q.OC, q.C, tmax),
+                  gemm_scratch<T>(q.C, q.OC, tmax)}));
     WinoRows<T> rb(q);
     for (auto ci = static_cast<int64_t>(clo); ci < static_cast<int64_t>(chi); ++ci) {
       const int64_t n0 = q.N * ci / chunks, n1 = q.N * (ci + 1) / chunks;
@@ -831,10 +835,14 @@ void wino_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx
           wino_input_transform(q, x, r0, r1, V.data(), rb);
           const T beta = r0 == n0 * q.TH ? T(0) : T(1);
           for (int64_t xi = 0; xi < 16; ++xi) {
-            kernels::gemm<T>(false, true, static_cast<std::size_t>(q.OC),
-                             static_cast<std::size_t>(q.C), st, T(1), M.data() + xi * q.OC * t, st,
-                             V.data() + xi * q.C * t, st, beta, du + xi * q.OC * q.C,
-                             static_cast<std::size_t>(q.C), scratch.data());
+            const T* dm = M.data() + xi * q.OC * t;
+            const T* v = V.data() + xi * q.C * t;
+            // The GEMM packs its first operand with a transpose: the smaller of dM and V.
+            const bool tr = dut;
+            kernels::gemm<T>(false, true, static_cast<std::size_t>(tr ? q.C : q.OC),
+                             static_cast<std::size_t>(tr ? q.OC : q.C), st, T(1), tr ? v : dm, st,
+                             tr ? dm : v, st, beta, du + xi * q.OC * q.C,
+                             static_cast<std::size_t>(tr ? q.OC : q.C), scratch.data());
           }
         }
         if (gx != nullptr) {
@@ -854,7 +862,7 @@ void wino_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx
       kernels::binary<T>(kernels::BinaryOp::add, static_cast<std::size_t>(usize), sum,
                          dU.data() + ci * usize, sum);
     }
-    wino_weight_grad_transform(q, sum, gw);
+    wino_weight_grad_transform(q, sum, dut, gw);
   }
   if (gb != nullptr) bias_grad(q.N, q.OC, q.OH * q.OW, gy, gb);
 }
