@@ -408,7 +408,7 @@ void conv_backward_weight(const ConvGeom& g, const T* x, const T* gy, T* gw, T* 
 // benchmarks/results/conv.md).
 constexpr int64_t kWinoMinChannels = 16;
 // Bytes of transformed data (V and M) per block.
-constexpr int64_t kWinoBlockBytes = 512 * 1024;
+constexpr int64_t kWinoBlockBytes = 1024 * 1024;
 
 inline bool use_winograd(const ConvGeom& g) {
   const auto& w = g.win;
