@@ -45,6 +45,7 @@ std::vector<T> random_vec(std::size_t n, uint64_t seed) {
 
 struct Shape4 {
   int64_t N, C, OC, H, W, pad;
+  int64_t pad_w = -1;  // the column padding when not pad
 };
 
 F::detail::ConvGeom geom(const Shape4& s) {
@@ -52,8 +53,9 @@ F::detail::ConvGeom geom(const Shape4& s) {
   g.N = s.N;
   g.OC = s.OC;
   g.groups = 1;
-  const int64_t OH = s.H + 2 * s.pad - 2, OW = s.W + 2 * s.pad - 2;
-  g.win = ember::kernels::ConvWindow{s.C, s.H, s.W, 3, 3, 1, 1, s.pad, s.pad, 1, 1, OH, OW};
+  const int64_t pw = s.pad_w < 0 ? s.pad : s.pad_w;
+  const int64_t OH = s.H + 2 * s.pad - 2, OW = s.W + 2 * pw - 2;
+  g.win = ember::kernels::ConvWindow{s.C, s.H, s.W, 3, 3, 1, 1, s.pad, pw, 1, 1, OH, OW};
   return g;
 }
 
@@ -65,6 +67,7 @@ void compare_paths(const Shape4& s, double tol) {
   CAPTURE(s.H);
   CAPTURE(s.W);
   CAPTURE(s.pad);
+  CAPTURE(s.pad_w);
   const F::detail::ConvGeom g = geom(s);
   REQUIRE(F::detail::use_winograd(g));
   const auto in = static_cast<std::size_t>(g.N * g.in_size());
@@ -93,9 +96,21 @@ void compare_paths(const Shape4& s, double tol) {
 }
 
 const std::vector<Shape4> kShapes = {
-    {1, 16, 16, 5, 7, 1}, {3, 16, 16, 5, 7, 0},  {3, 17, 19, 14, 14, 1}, {1, 16, 33, 1, 1, 1},
-    {3, 21, 16, 3, 3, 0}, {1, 16, 16, 4, 4, 0},  {3, 32, 64, 14, 14, 1}, {2, 16, 20, 9, 2, 1},
-    {1, 24, 16, 2, 9, 0}, {10, 16, 17, 6, 5, 1},
+    {1, 16, 16, 5, 7, 1},
+    {3, 16, 16, 5, 7, 0},
+    {3, 17, 19, 14, 14, 1},
+    {1, 16, 33, 1, 1, 1},
+    {3, 21, 16, 3, 3, 0},
+    {1, 16, 16, 4, 4, 0},
+    {3, 32, 64, 14, 14, 1},
+    {2, 16, 20, 9, 2, 1},
+    {1, 24, 16, 2, 9, 0},
+    {10, 16, 17, 6, 5, 1},
+    // padding 2 and 3 (tiles of padding only), different row and column padding
+    {2, 16, 17, 4, 5, 3},
+    {1, 16, 16, 6, 3, 2},
+    {2, 16, 18, 5, 6, 0, 1},
+    {2, 17, 16, 6, 5, 1, 0},
 };
 
 }  // namespace wino_test

@@ -13,6 +13,16 @@
 //   grad_bias   = grad_out summed over batch and positions (in the grad_weight GEMM, as the
 //                 column of the row of ones, where that adds no column panel)
 // conv_transpose2d is the adjoint of conv2d and reuses the same three pieces.
+//
+// conv2d's Winograd path (use_winograd: 3x3, stride 1, dilation 1, groups 1, any padding, at
+// least kWinoMinChannels input and output channels) computes F(2x2, 3x3): 2x2 output tiles from
+// overlapping 4x4 input tiles, 16 multiplications per tile and channel pair instead of 36. The
+// weights are transformed once per call (U = G g G^T, 16 matrices OC x C, packed for the GEMM),
+// the inputs per block of tile rows (V = B^T d B, 16 matrices C x tiles); M = U V is 16 GEMMs and
+// the output A^T M A plus the bias. The backward is the exact adjoint of that linear map, fused
+// in one pass over fixed batch chunks: dM = A dY A^T; dU += dM V^T (summed in chunk order,
+// then dg = G^T dU G); dV = U^T dM, scattered back as B dV B^T (padding dropped). The transforms
+// are separable 1-d passes over a whole block (vectorised); a block's matrices stay in L2.
 #pragma once
 
 #include <algorithm>
