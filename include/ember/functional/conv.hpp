@@ -27,6 +27,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -758,6 +759,15 @@ void wino_input_grad_transform(const WinoGeom& q, const T* dV, int64_t r0, int64
   }
 }
 
+// A per-thread transformed block (V or M), left uninitialised: every pass writes all of a
+// block's columns (filler columns included) before any pass reads them.
+template <class T>
+struct WinoBuffer {
+  std::unique_ptr<T[]> p;
+  explicit WinoBuffer(int64_t n) : p(new T[static_cast<std::size_t>(n)]) {}
+  T* data() { return p.get(); }
+};
+
 // U[xi] (or U[xi]^T) packed for gemm_packed, one per xi.
 template <class T>
 struct WinoPacked {
@@ -788,8 +798,8 @@ void wino_forward(const ConvGeom& g, const T* x, const T* w, T* y, const T* bias
   const WinoPacked<T> pu(ks, q, U.data(), false);
   const int64_t blocks = (q.rows() + q.R - 1) / q.R, tmax = q.R * q.S();
   parallel_for(0, static_cast<std::size_t>(blocks), 1, [&](std::size_t lo, std::size_t hi) {
-    std::vector<T> V(static_cast<std::size_t>(16 * q.C * tmax));
-    std::vector<T> M(static_cast<std::size_t>(16 * q.OC * tmax));
+    WinoBuffer<T> V(16 * q.C * tmax);
+    WinoBuffer<T> M(16 * q.OC * tmax);
     std::vector<T> scratch(gemm_scratch<T>(q.OC, tmax, q.C));
     WinoRows<T> rb(q);
     for (auto b = static_cast<int64_t>(lo); b < static_cast<int64_t>(hi); ++b) {
@@ -825,8 +835,8 @@ void wino_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx
   const bool dut = q.C < q.OC;  // dU stored transposed ([xi][c][oc])
   std::vector<T> dU(gw != nullptr ? static_cast<std::size_t>(chunks * usize) : 0);
   parallel_for(0, static_cast<std::size_t>(chunks), 1, [&](std::size_t clo, std::size_t chi) {
-    std::vector<T> V(static_cast<std::size_t>(16 * q.C * tmax));
-    std::vector<T> M(static_cast<std::size_t>(16 * q.OC * tmax));
+    WinoBuffer<T> V(16 * q.C * tmax);
+    WinoBuffer<T> M(16 * q.OC * tmax);
     std::vector<T> scratch(
         std::max({gemm_scratch<T>(q.C, tmax, q.OC), gemm_scratch<T>(q.OC, q.C, tmax),
                   gemm_scratch<T>(q.C, q.OC, tmax)}));
