@@ -832,6 +832,11 @@ void wino_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx
     pu = WinoPacked<T>(ks, q, U.data(), true);
   }
   const int64_t chunks = std::min<int64_t>(q.N, kBatchChunks);
+  if (chunks == 0) {  // an empty batch
+    if (gw != nullptr) std::fill(gw, gw + q.OC * q.C * 9, T(0));
+    if (gb != nullptr) std::fill(gb, gb + q.OC, T(0));
+    return;
+  }
   const bool dut = q.C < q.OC;  // dU stored transposed ([xi][c][oc])
   std::vector<T> dU(gw != nullptr ? static_cast<std::size_t>(chunks * usize) : 0);
   parallel_for(0, static_cast<std::size_t>(chunks), 1, [&](std::size_t clo, std::size_t chi) {
