@@ -111,6 +111,9 @@ const std::vector<Shape4> kShapes = {
     {1, 16, 16, 6, 3, 2},
     {2, 16, 18, 5, 6, 0, 1},
     {2, 17, 16, 6, 5, 1, 0},
+    // large planes: an image's tile rows span several blocks (the backward adds them in order)
+    {2, 64, 64, 40, 40, 1},
+    {1, 48, 40, 33, 31, 1},
 };
 
 }  // namespace wino_test
@@ -168,10 +171,12 @@ TEST_CASE("conv2d gradcheck on the Winograd path") {
 TEST_CASE("conv2d Winograd path: bitwise identical with 1 and 2 threads") {
   namespace F = ember::F;
   using ember::Tensor;
-  // Batch 13 (uneven fixed chunks) and batch 64 with several blocks per chunk.
+  // Batch 13 (uneven fixed chunks), batch 64 with several blocks per chunk, and images whose
+  // tile rows span several blocks.
   for (const auto& [xs, ws] :
        {std::pair<ember::Shape, ember::Shape>{{13, 16, 11, 9}, {24, 16, 3, 3}},
-        std::pair<ember::Shape, ember::Shape>{{64, 32, 14, 14}, {64, 32, 3, 3}}}) {
+        std::pair<ember::Shape, ember::Shape>{{64, 32, 14, 14}, {64, 32, 3, 3}},
+        std::pair<ember::Shape, ember::Shape>{{4, 32, 36, 30}, {48, 32, 3, 3}}}) {
     std::vector<Tensor<float>> runs[2];
     for (int threads : {1, 2}) {
       ember::set_num_threads(threads);
