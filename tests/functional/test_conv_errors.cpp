@@ -89,3 +89,34 @@ TEST_CASE("pooling: invalid arguments") {
                        "adaptive_avg_pool2d: output_size must be positive, got [0, 1]",
                        ember::value_error);
 }
+
+// PyTorch accepts an empty batch: an empty output, and weight and bias gradients of zero.
+TEST_CASE("conv2d / conv_transpose2d: an empty batch") {
+  struct Case {
+    int64_t c, oc, k, groups;
+  };
+  // im2col, Winograd (3x3, >= 16 channels), depthwise, pointwise.
+  for (const Case& cs :
+       {Case{3, 4, 3, 1}, Case{16, 16, 3, 1}, Case{4, 8, 3, 4}, Case{5, 6, 1, 1}}) {
+    CAPTURE(cs.c);
+    CAPTURE(cs.groups);
+    Tensor<float> x = zeros<float>({0, cs.c, 6, 6}).requires_grad_(true);
+    Tensor<float> w =
+        ember::ones<float>({cs.oc, cs.c / cs.groups, cs.k, cs.k}).requires_grad_(true);
+    Tensor<float> b = ember::ones<float>({cs.oc}).requires_grad_(true);
+    const Tensor<float> y = F::conv2d(x, w, b, 1, cs.k / 2, 1, cs.groups);
+    CHECK(y.shape() == ember::Shape{0, cs.oc, 6, 6});
+    y.sum().backward();
+    CHECK(x.grad().shape() == x.shape());
+    CHECK(w.grad().abs().max().item() == 0.0f);
+    CHECK(b.grad().abs().max().item() == 0.0f);
+  }
+  Tensor<float> x = zeros<float>({0, 4, 5, 5}).requires_grad_(true);
+  Tensor<float> w = ember::ones<float>({4, 3, 3, 3}).requires_grad_(true);
+  Tensor<float> b = ember::ones<float>({3}).requires_grad_(true);
+  const Tensor<float> y = F::conv_transpose2d(x, w, b);
+  CHECK(y.shape() == ember::Shape{0, 3, 7, 7});
+  y.sum().backward();
+  CHECK(w.grad().abs().max().item() == 0.0f);
+  CHECK(b.grad().abs().max().item() == 0.0f);
+}

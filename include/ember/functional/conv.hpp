@@ -100,6 +100,10 @@ void add_bias(int64_t N, int64_t C, int64_t L, const T* b, T* y) {
 // one channel added in batch order.
 template <class T>
 void bias_grad(int64_t N, int64_t C, int64_t L, const T* gy, T* gb) {
+  if (N == 0) {  // an empty batch
+    std::fill(gb, gb + C, T(0));
+    return;
+  }
   std::vector<T> sums(static_cast<std::size_t>(N * C));
   kernels::reduce_rows<T>(kernels::RowReduce::sum, static_cast<std::size_t>(N * C),
                           static_cast<std::size_t>(L), gy, static_cast<std::size_t>(L),
@@ -355,6 +359,11 @@ void conv_backward_weight(const ConvGeom& g, const T* x, const T* gy, T* gw, T* 
   if (g.depthwise()) {
     depthwise_backward_weight(g, x, gy, gw);
     if (gb != nullptr) bias_grad(g.N, g.OC, g.L(), gy, gb);
+    return;
+  }
+  if (g.N == 0) {  // an empty batch: no terms
+    std::fill(gw, gw + g.OC * g.K(), T(0));
+    if (gb != nullptr) std::fill(gb, gb + g.OC, T(0));
     return;
   }
   const int64_t K = g.K(), L = g.L(), OCg = g.OCg();
