@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace ember::kernels {
 
@@ -30,10 +31,15 @@ namespace detail {
 // The output columns [lo, hi) whose input column ow * s - p + off lies inside [0, size).
 inline void valid_range(int64_t size, int64_t s, int64_t p, int64_t off, int64_t n, int64_t& lo,
                         int64_t& hi) {
-  const int64_t first = p - off;  // need ow * s >= first
-  lo = first <= 0 ? 0 : (first + s - 1) / s;
+  const int64_t first = p - off;            // need ow * s >= first
   const int64_t last = size - 1 + p - off;  // need ow * s <= last
-  hi = last < 0 ? 0 : last / s + 1;
+  if (s == 1) {                             // no divisions
+    lo = first <= 0 ? 0 : first;
+    hi = last < 0 ? 0 : last + 1;
+  } else {
+    lo = first <= 0 ? 0 : (first + s - 1) / s;
+    hi = last < 0 ? 0 : last / s + 1;
+  }
   lo = std::min(lo, n);
   hi = std::max(std::min(hi, n), lo);
 }
@@ -64,6 +70,63 @@ inline void zero_short(T* p, int64_t n) {
   if (n > 2) std::fill(p + 2, p + n, T(0));
 }
 
+// Short runs (a row of a small convolution's output: 8 or 24 elements) are copied with a few
+// fixed-size moves, without a loop per run: compilers turn a copy loop (also one of fixed-size
+// chunks) into a memmove call or a `rep movs`, whose start-up costs more than such a copy. A run of
+// b bytes, 16 <= b <= 128, is two possibly overlapping moves of the largest size 16, 32 or 64 that
+// fits (a fixed-size memcpy compiles to vector moves of the target's width); longer runs call
+// memcpy. The size class is picked once for `rows` runs of the same length.
+template <std::size_t Bytes>
+inline void move_pair(const unsigned char* src, unsigned char* dst, std::size_t b) {
+  std::memcpy(dst, src, Bytes);
+  if (b > Bytes) std::memcpy(dst + (b - Bytes), src + (b - Bytes), Bytes);
+}
+
+// dst[r * ldd + i] = src[r * lds + i] for r < rows, i < n; source and destination do not overlap.
+template <class T>
+inline void copy_rows(const T* src, int64_t lds, T* dst, int64_t ldd, int64_t rows, int64_t n) {
+  if (n <= 0) return;
+  const auto b = static_cast<std::size_t>(n) * sizeof(T);
+  auto s = [&](int64_t r) { return reinterpret_cast<const unsigned char*>(src + r * lds); };
+  auto d = [&](int64_t r) { return reinterpret_cast<unsigned char*>(dst + r * ldd); };
+  if (b > 128) {
+    for (int64_t r = 0; r < rows; ++r) std::memcpy(d(r), s(r), b);
+  } else if (b >= 64) {
+    for (int64_t r = 0; r < rows; ++r) move_pair<64>(s(r), d(r), b);
+  } else if (b >= 32) {
+    for (int64_t r = 0; r < rows; ++r) move_pair<32>(s(r), d(r), b);
+  } else if (b >= 16) {
+    for (int64_t r = 0; r < rows; ++r) move_pair<16>(s(r), d(r), b);
+  } else {
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t i = 0; i < n; ++i) dst[r * ldd + i] = src[r * lds + i];
+    }
+  }
+}
+
+// dst[i] += src[i] for i < n, each element one addition (the same bits as the plain loop), in
+// 16-byte chunks (which compile to one vector addition each, without the plain loop's checks).
+template <class T>
+inline void add_short(const T* src, T* dst, int64_t n) {
+  constexpr std::size_t kChunkBytes = 16;
+  constexpr int64_t V = kChunkBytes / static_cast<int64_t>(sizeof(T));
+  int64_t i = 0;
+  for (; i + V <= n; i += V) {
+    T a[V], b[V];
+    std::memcpy(a, dst + i, kChunkBytes);
+    std::memcpy(b, src + i, kChunkBytes);
+    for (int64_t j = 0; j < V; ++j) a[j] += b[j];
+    std::memcpy(dst + i, a, kChunkBytes);
+  }
+  for (; i < n; ++i) dst[i] += src[i];
+}
+
+// add_short over `rows` runs: dst[r * ldd + i] += src[r * lds + i].
+template <class T>
+inline void add_rows(const T* src, int64_t lds, T* dst, int64_t ldd, int64_t rows, int64_t n) {
+  for (int64_t r = 0; r < rows; ++r) add_short(src + r * lds, dst + r * ldd, n);
+}
+
 }  // namespace detail
 
 // col rows are ldc apart (ldc >= OH * OW; ldc < 0 means OH * OW): several images' columns can sit
@@ -73,51 +136,51 @@ void im2col(const ConvWindow& g, const T* image, T* col, int64_t ldc = -1) {
   const int64_t L = g.OH * g.OW;
   if (ldc < 0) ldc = L;
   const bool flat = detail::flat_rows(g);
-  for (int64_t c = 0; c < g.C; ++c) {
-    for (int64_t kh = 0; kh < g.KH; ++kh) {
-      for (int64_t kw = 0; kw < g.KW; ++kw) {
-        T* row = col + ((c * g.KH + kh) * g.KW + kw) * ldc;
-        int64_t lo, hi;
-        detail::valid_range(g.W, g.sw, g.pw, kw * g.dw, g.OW, lo, hi);
+  const int64_t taps = g.KH * g.KW;
+  // Taps outermost: the valid output rows and columns of a tap are the same for every channel.
+  for (int64_t kh = 0; kh < g.KH; ++kh) {
+    int64_t r0, r1;
+    detail::valid_rows(g, kh * g.dh, r0, r1);
+    for (int64_t kw = 0; kw < g.KW; ++kw) {
+      int64_t lo, hi;
+      detail::valid_range(g.W, g.sw, g.pw, kw * g.dw, g.OW, lo, hi);
+      const bool empty = r0 >= r1 || lo >= hi;
+      for (int64_t c = 0; c < g.C; ++c) {
+        T* row = col + (c * taps + kh * g.KW + kw) * ldc;
+        if (empty) {
+          std::fill(row, row + L, T(0));
+          continue;
+        }
+        // Index arithmetic (not pointer offsets) because the base alone may be negative.
+        const int64_t off = (c * g.H - g.ph + kh * g.dh) * g.W - g.pw + kw * g.dw;
         if (flat) {
           // One copy of the run from the first valid pixel to the last, then the padding columns
           // (which the run filled with neighbouring rows' pixels) set to zero.
-          int64_t r0, r1;
-          detail::valid_rows(g, kh * g.dh, r0, r1);
-          if (r0 >= r1 || lo >= hi) {
-            std::fill(row, row + L, T(0));
-            continue;
-          }
-          const int64_t off = (c * g.H - g.ph + kh * g.dh) * g.W - g.pw + kw * g.dw;
           const int64_t s = r0 * g.OW + lo, e = (r1 - 1) * g.OW + hi;
           std::fill(row, row + s, T(0));
           std::copy(image + (off + s), image + (off + e), row + s);
           std::fill(row + e, row + L, T(0));
-          if (lo > 0 || hi < g.OW) {
+        } else {
+          std::fill(row, row + r0 * g.OW, T(0));
+          std::fill(row + r1 * g.OW, row + L, T(0));
+          const int64_t first = off + r0 * g.sh * g.W;  // pixel of (r0, column 0)
+          if (g.sw == 1) {
+            detail::copy_rows(image + (first + lo), g.sh * g.W, row + (r0 * g.OW + lo), g.OW,
+                              r1 - r0, hi - lo);
+          } else {
             for (int64_t oh = r0; oh < r1; ++oh) {
+              const T* src = image + (first + (oh - r0) * g.sh * g.W);
               T* dst = row + oh * g.OW;
-              detail::zero_short(dst, lo);
-              detail::zero_short(dst + hi, g.OW - hi);
+              for (int64_t ow = lo; ow < hi; ++ow) dst[ow] = src[ow * g.sw];
             }
           }
-          continue;
         }
-        for (int64_t oh = 0; oh < g.OH; ++oh) {
-          T* dst = row + oh * g.OW;
-          const int64_t ih = oh * g.sh - g.ph + kh * g.dh;
-          if (ih < 0 || ih >= g.H) {
-            std::fill(dst, dst + g.OW, T(0));
-            continue;
+        if (lo > 0 || hi < g.OW) {
+          for (int64_t oh = r0; oh < r1; ++oh) {
+            T* dst = row + oh * g.OW;
+            detail::zero_short(dst, lo);
+            detail::zero_short(dst + hi, g.OW - hi);
           }
-          // Index arithmetic (not pointer offsets) because base alone may be negative.
-          const int64_t base = (c * g.H + ih) * g.W - g.pw + kw * g.dw;
-          detail::zero_short(dst, lo);
-          if (g.sw == 1) {
-            std::copy(image + (base + lo), image + (base + hi), dst + lo);
-          } else {
-            for (int64_t ow = lo; ow < hi; ++ow) dst[ow] = image[base + ow * g.sw];
-          }
-          detail::zero_short(dst + hi, g.OW - hi);
         }
       }
     }
@@ -129,27 +192,25 @@ void im2col(const ConvWindow& g, const T* image, T* col, int64_t ldc = -1) {
 // additions into one pixel is fixed. col rows are ldc apart (ldc < 0: OH * OW).
 template <class T>
 void col2im(const ConvWindow& g, const T* col, T* image, int64_t ldc = -1) {
-  const int64_t L = g.OH * g.OW;
-  if (ldc < 0) ldc = L;
+  if (ldc < 0) ldc = g.OH * g.OW;
   for (int64_t c = 0; c < g.C; ++c) {
     for (int64_t kh = 0; kh < g.KH; ++kh) {
+      int64_t r0, r1;
+      detail::valid_rows(g, kh * g.dh, r0, r1);
       for (int64_t kw = 0; kw < g.KW; ++kw) {
         const T* row = col + ((c * g.KH + kh) * g.KW + kw) * ldc;
         int64_t lo, hi;
         detail::valid_range(g.W, g.sw, g.pw, kw * g.dw, g.OW, lo, hi);
-        int64_t r0, r1;
-        detail::valid_rows(g, kh * g.dh, r0, r1);
-        for (int64_t oh = r0; oh < r1; ++oh) {
-          const int64_t ih = oh * g.sh - g.ph + kh * g.dh;
-          const T* src = row + oh * g.OW;
-          const int64_t base = (c * g.H + ih) * g.W - g.pw + kw * g.dw;
-          if (g.sw == 1) {
-            T* dst = image + (base + lo);
-            const T* s = src + lo;
-            const int64_t n = hi - lo;
-            for (int64_t i = 0; i < n; ++i) dst[i] += s[i];
-          } else {
-            for (int64_t ow = lo; ow < hi; ++ow) image[base + ow * g.sw] += src[ow];
+        if (r0 >= r1 || lo >= hi) continue;
+        const int64_t off = (c * g.H + r0 * g.sh - g.ph + kh * g.dh) * g.W - g.pw + kw * g.dw;
+        if (g.sw == 1) {
+          detail::add_rows(row + (r0 * g.OW + lo), g.OW, image + (off + lo), g.sh * g.W, r1 - r0,
+                           hi - lo);
+        } else {
+          for (int64_t oh = r0; oh < r1; ++oh) {
+            const T* src = row + oh * g.OW;
+            T* dst = image + (off + (oh - r0) * g.sh * g.W);
+            for (int64_t ow = lo; ow < hi; ++ow) dst[ow * g.sw] += src[ow];
           }
         }
       }
