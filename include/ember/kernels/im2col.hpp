@@ -187,6 +187,65 @@ void im2col(const ConvWindow& g, const T* image, T* col, int64_t ldc = -1) {
   }
 }
 
+// im2col's transpose: the row matrix [OH * OW, C * KH * KW], row (oh, ow) holding the window of
+// output position (oh, ow) in im2col's row order (c, kh, kw); rows are ldr apart (ldr < 0: C * KH *
+// KW), the entries past C * KH * KW left alone. A convolution's weight gradient gy @ col^T is
+// gy @ rows, a product whose B operand a GEMM reads in place (no transposing pack).
+template <class T>
+void im2row(const ConvWindow& g, const T* image, T* rows, int64_t ldr = -1) {
+  const int64_t K = g.C * g.KH * g.KW;
+  if (ldr < 0) ldr = K;
+  // Output columns [in0, in1) whose whole window row lies inside the image's columns; the others
+  // (next to the padding) are filled entry by entry.
+  int64_t in0, in1;
+  {
+    int64_t lo_first, hi_first, lo_last, hi_last;
+    detail::valid_range(g.W, g.sw, g.pw, 0, g.OW, lo_first, hi_first);
+    detail::valid_range(g.W, g.sw, g.pw, (g.KW - 1) * g.dw, g.OW, lo_last, hi_last);
+    in0 = std::max(lo_first, lo_last);
+    in1 = std::max(std::min(hi_first, hi_last), in0);
+  }
+  for (int64_t c = 0; c < g.C; ++c) {
+    for (int64_t kh = 0; kh < g.KH; ++kh) {
+      const int64_t k0 = (c * g.KH + kh) * g.KW;  // first entry of this (c, kh) in a row
+      for (int64_t oh = 0; oh < g.OH; ++oh) {
+        T* dst = rows + oh * g.OW * ldr + k0;
+        const int64_t ih = oh * g.sh - g.ph + kh * g.dh;
+        if (ih < 0 || ih >= g.H) {
+          for (int64_t ow = 0; ow < g.OW; ++ow) {
+            for (int64_t kw = 0; kw < g.KW; ++kw) dst[ow * ldr + kw] = T(0);
+          }
+          continue;
+        }
+        // Index arithmetic (not pointer offsets) because the base alone may be negative.
+        const int64_t base =
+            (c * g.H + ih) * g.W - g.pw;  // pixel of (ow, kw) = base + ow*sw + kw*dw
+        auto edge = [&](int64_t ow) {
+          for (int64_t kw = 0; kw < g.KW; ++kw) {
+            const int64_t iw = ow * g.sw - g.pw + kw * g.dw;
+            dst[ow * ldr + kw] = iw < 0 || iw >= g.W ? T(0) : image[base + g.pw + iw];
+          }
+        };
+        for (int64_t ow = 0; ow < in0; ++ow) edge(ow);
+        if (in0 < in1) {
+          if (g.dw == 1) {
+            // Overlapping windows of one image row: one run of KW pixels per output column.
+            detail::copy_rows(image + (base + in0 * g.sw), g.sw, dst + in0 * ldr, ldr, in1 - in0,
+                              g.KW);
+          } else {
+            for (int64_t ow = in0; ow < in1; ++ow) {
+              for (int64_t kw = 0; kw < g.KW; ++kw) {
+                dst[ow * ldr + kw] = image[base + ow * g.sw + kw * g.dw];
+              }
+            }
+          }
+        }
+        for (int64_t ow = in1; ow < g.OW; ++ow) edge(ow);
+      }
+    }
+  }
+}
+
 // The adjoint of im2col: adds every column entry into the pixel it was read from. `image` must be
 // zeroed (or hold values to add to) by the caller. Serial within an image, so the order of the
 // additions into one pixel is fixed. col rows are ldc apart (ldc < 0: OH * OW).
