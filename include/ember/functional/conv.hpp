@@ -9,7 +9,9 @@
 // group) is a direct loop. The backward is hand-written beside the forward:
 //   grad_input  = col2im(W^T @ grad_out)           per image
 //   grad_weight = sum over images of grad_out @ col^T, summed over a fixed split of the batch
-//                 (with few channels this is GEMM's dot-product path: no packing)
+//                 (with few channels this is GEMM's dot-product path: no packing; with at most 64
+//                 output channels per group and 32+ columns, grad_out @ im2row(x), whose row
+//                 matrix the GEMM reads in place instead of transposing col into packed panels)
 //   grad_bias   = grad_out summed over batch and positions (in the grad_weight GEMM, as the
 //                 column of the row of ones, where that adds no column panel)
 // conv_transpose2d is the adjoint of conv2d and reuses the same three pieces.
