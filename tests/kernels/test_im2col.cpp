@@ -137,3 +137,86 @@ TEST_CASE_TEMPLATE("col2im_flat gives col2im's bits on every ISA", T, float, dou
     }
   }
 }
+
+// Every size class of the short-run copies and additions (runs of 1 to 40 elements: scalar, 16-,
+// 32- and 64-byte moves, memcpy), float and double, at unaligned starts (image and column matrix
+// one element past an aligned buffer's start), with padding, stride 2 and dilation: im2col gives
+// the direct loop's entries and col2im the direct loop's sums, bit for bit (same order per pixel).
+TEST_CASE_TEMPLATE("im2col and col2im on runs of every length, unaligned", T, float, double) {
+  std::mt19937 rng(13);
+  std::uniform_real_distribution<double> dist(-1.0, 1.0);
+  for (int64_t W = 1; W <= 44; ++W) {
+    for (const ConvWindow& g0 : {window(2, 3, W, 2, 3, 1, 0, 1), window(2, 4, W, 3, 3, 1, 1, 1),
+                                 window(1, 5, W, 2, 2, 2, 1, 1), window(2, 6, W, 3, 3, 1, 2, 2)}) {
+      const ConvWindow& g = g0;
+      if (g.OW <= 0 || g.OH <= 0) continue;
+      CAPTURE(W);
+      CAPTURE(g.KW);
+      CAPTURE(g.sw);
+      CAPTURE(g.pw);
+      CAPTURE(g.dw);
+      const int64_t L = g.OH * g.OW, rows = g.C * g.KH * g.KW, pixels = g.C * g.H * g.W;
+      std::vector<T> image(static_cast<std::size_t>(pixels + 1));
+      for (T& v : image) v = static_cast<T>(dist(rng));
+      std::vector<T> col(static_cast<std::size_t>(rows * L + 1), T(42));
+      ember::kernels::im2col(g, image.data() + 1, col.data() + 1);
+      std::vector<T> want(static_cast<std::size_t>(pixels + 1), T(0)), got(want);
+      bool same = true;
+      for (int64_t c = 0; c < g.C; ++c) {
+        for (int64_t kh = 0; kh < g.KH; ++kh) {
+          for (int64_t kw = 0; kw < g.KW; ++kw) {
+            const int64_t r = (c * g.KH + kh) * g.KW + kw;
+            for (int64_t l = 0; l < L; ++l) {
+              const int64_t src = source(g, c, kh, kw, l / g.OW, l % g.OW);
+              const T v = col[static_cast<std::size_t>(1 + r * L + l)];
+              same = same && v == (src < 0 ? T(0) : image[static_cast<std::size_t>(1 + src)]);
+              if (src >= 0) want[static_cast<std::size_t>(1 + src)] += v;
+            }
+          }
+        }
+      }
+      CHECK(same);
+      CHECK(col[0] == T(42));
+      ember::kernels::col2im(g, col.data() + 1, got.data() + 1);
+      CHECK(std::memcmp(got.data(), want.data(), got.size() * sizeof(T)) == 0);
+    }
+  }
+}
+
+// im2row is im2col transposed: row l of its matrix is column l of im2col's, entry for entry, at
+// every run length, with padding, strides, dilation, unaligned starts and a row stride past the
+// last entry (left untouched).
+TEST_CASE_TEMPLATE("im2row is im2col transposed", T, float, double) {
+  std::mt19937 rng(17);
+  std::uniform_real_distribution<double> dist(-1.0, 1.0);
+  for (int64_t W = 1; W <= 24; ++W) {
+    for (const ConvWindow& g : {window(2, 3, W, 2, 3, 1, 0, 1), window(2, 4, W, 3, 3, 1, 1, 1),
+                                window(1, 5, W, 2, 2, 2, 1, 1), window(2, 6, W, 3, 3, 1, 2, 2),
+                                window(3, 8, W, 5, 5, 1, 2, 1), window(1, 4, W, 1, 17, 1, 8, 1),
+                                window(2, 7, W, 3, 2, 3, 1, 2), window(1, 3, W, 1, 35, 1, 20, 1)}) {
+      if (g.OW <= 0 || g.OH <= 0) continue;
+      CAPTURE(W);
+      CAPTURE(g.KW);
+      CAPTURE(g.sw);
+      CAPTURE(g.pw);
+      CAPTURE(g.dw);
+      const int64_t L = g.OH * g.OW, K = g.C * g.KH * g.KW, pixels = g.C * g.H * g.W;
+      std::vector<T> image(static_cast<std::size_t>(pixels + 1));
+      for (T& v : image) v = static_cast<T>(dist(rng));
+      std::vector<T> col(static_cast<std::size_t>(K * L));
+      ember::kernels::im2col(g, image.data() + 1, col.data());
+      for (int64_t ldr : {K, K + 3}) {
+        std::vector<T> rows(static_cast<std::size_t>(L * ldr + 1), T(42));
+        ember::kernels::im2row(g, image.data() + 1, rows.data() + 1, ldr);
+        bool same = rows[0] == T(42);
+        for (int64_t l = 0; l < L; ++l) {
+          for (int64_t k = 0; k < ldr; ++k) {
+            const T v = rows[static_cast<std::size_t>(1 + l * ldr + k)];
+            same = same && v == (k < K ? col[static_cast<std::size_t>(k * L + l)] : T(42));
+          }
+        }
+        CHECK(same);
+      }
+    }
+  }
+}

@@ -9,7 +9,9 @@
 // group) is a direct loop. The backward is hand-written beside the forward:
 //   grad_input  = col2im(W^T @ grad_out)           per image
 //   grad_weight = sum over images of grad_out @ col^T, summed over a fixed split of the batch
-//                 (with few channels this is GEMM's dot-product path: no packing)
+//                 (with few channels this is GEMM's dot-product path: no packing; with at most 64
+//                 output channels per group and 32+ columns, grad_out @ im2row(x), whose row
+//                 matrix the GEMM reads in place instead of transposing col into packed panels)
 //   grad_bias   = grad_out summed over batch and positions (in the grad_weight GEMM, as the
 //                 column of the row of ones, where that adds no column panel)
 // conv_transpose2d is the adjoint of conv2d and reuses the same three pieces.
@@ -269,6 +271,38 @@ void im2col_groups(const ConvGeom& g, const T* xn, T* col, int64_t extra) {
   }
 }
 
+// The weight gradient's B operand as im2row's row matrix (L x Kx per group) instead of the column
+// matrix transposed: with few output channels per group the GEMM reads it in place (the
+// column matrix would be transposed into packed panels, about as costly as the products here).
+// Not where the column matrix takes GEMM's dot-product path (few columns of the result: Kx < 32,
+// a single-channel 5x5 layer), which needs no packing either.
+inline bool weight_grad_by_rows(const ConvGeom& g, int64_t Kx) {
+  return g.OCg() > 1 && g.OCg() <= 64 && Kx >= 32;
+}
+
+// make_col's buffer for im2row: groups blocks of L rows of K + extra entries, the extra (ones)
+// column set here once.
+template <class T>
+std::vector<T> make_rows(const ConvGeom& g, int64_t extra) {
+  const int64_t K = g.K(), L = g.L(), Kx = K + extra;
+  std::vector<T> rows(static_cast<std::size_t>(g.groups * Kx * L));
+  if (extra > 0) {
+    for (int64_t r = 0; r < g.groups * L; ++r) rows[static_cast<std::size_t>(r * Kx + K)] = T(1);
+  }
+  return rows;
+}
+
+// im2row of one image into a make_rows buffer.
+template <class T>
+void im2row_groups(const ConvGeom& g, const T* xn, T* rows, int64_t extra) {
+  kernels::ConvWindow sub = g.win;
+  sub.C = g.Cg();
+  const int64_t Kx = g.K() + extra, L = g.L();
+  for (int64_t gi = 0; gi < g.groups; ++gi) {
+    kernels::im2row(sub, xn + gi * sub.C * sub.H * sub.W, rows + gi * Kx * L, Kx);
+  }
+}
+
 // y[n] = W @ col(x[n]) per group, plus bias[oc] on every row when bias is given.
 template <class T>
 void conv_forward(const ConvGeom& g, const T* x, const T* w, T* y, const T* bias = nullptr) {
@@ -373,9 +407,12 @@ void conv_backward_weight(const ConvGeom& g, const T* x, const T* gy, T* gw, T* 
   const int64_t extra = gb != nullptr && bias_in_gemm(g) && K % 16 != 0 ? 1 : 0, Kx = K + extra;
   const int64_t wsize = g.OC * Kx;
   const int64_t chunks = std::min<int64_t>(g.N, kBatchChunks);
+  const bool by_rows = !direct && weight_grad_by_rows(g, Kx);
   std::vector<T> partial(static_cast<std::size_t>(chunks * wsize));
   parallel_for(0, static_cast<std::size_t>(chunks), 1, [&](std::size_t clo, std::size_t chi) {
-    std::vector<T> col = direct ? std::vector<T>() : make_col<T>(g, extra);
+    std::vector<T> col = direct    ? std::vector<T>()
+                         : by_rows ? make_rows<T>(g, extra)
+                                   : make_col<T>(g, extra);
     std::vector<T> scratch(gemm_scratch<T>(OCg, Kx, L));
     for (auto ci = static_cast<int64_t>(clo); ci < static_cast<int64_t>(chi); ++ci) {
       T* part = partial.data() + ci * wsize;
@@ -383,14 +420,18 @@ void conv_backward_weight(const ConvGeom& g, const T* x, const T* gy, T* gw, T* 
       for (int64_t n = n0; n < n1; ++n) {
         const T* xn = x + n * g.in_size();
         const T* b = xn;
-        if (!direct) {
+        if (by_rows) {
+          im2row_groups(g, xn, col.data(), extra);
+          b = col.data();
+        } else if (!direct) {
           im2col_groups(g, xn, col.data(), extra);
           b = col.data();
         }
         for (int64_t gi = 0; gi < g.groups; ++gi) {
-          kernels::gemm<T>(false, true, OCg, Kx, L, T(1), gy + n * g.out_size() + gi * OCg * L, L,
-                           b + gi * Kx * L, L, n == n0 ? T(0) : T(1), part + gi * OCg * Kx, Kx,
-                           scratch.data());
+          // by rows: gy[n] @ rows (B read in place); else gy[n] @ col^T.
+          kernels::gemm<T>(false, !by_rows, OCg, Kx, L, T(1), gy + n * g.out_size() + gi * OCg * L,
+                           L, b + gi * Kx * L, by_rows ? Kx : L, n == n0 ? T(0) : T(1),
+                           part + gi * OCg * Kx, Kx, scratch.data());
         }
       }
     }
