@@ -152,11 +152,16 @@ bool bitwise_equal(const Tensor<float>& a, const Tensor<float>& b) {
 }  // namespace
 
 TEST_CASE("conv2d with an odd batch: bitwise identical with 1 and 2 threads") {
-  // 1 -> 32 (dot-product weight gradient, bias in the GEMM) and 16 -> 24 (K = 144: bias gradient
-  // outside it), 3x3 padding 1, batch 13 (fixed chunks of uneven size).
+  // 1 -> 32 (im2col, dot-product weight gradient, bias in the GEMM), 16 -> 24 5x5 (K = 400: bias
+  // gradient outside it), then the Winograd path:
+  // 16 -> 24 at batch 13 (fixed chunks of uneven size), 32 -> 64 at batch 64 (several blocks per
+  // chunk), 32 -> 48 with images whose tile rows span several blocks; 3x3 padding 1.
   for (const auto& [xs, ws] :
        {std::pair<ember::Shape, ember::Shape>{{13, 1, 20, 20}, {32, 1, 3, 3}},
-        std::pair<ember::Shape, ember::Shape>{{13, 16, 10, 9}, {24, 16, 3, 3}}}) {
+        std::pair<ember::Shape, ember::Shape>{{13, 16, 10, 9}, {24, 16, 5, 5}},
+        std::pair<ember::Shape, ember::Shape>{{13, 16, 11, 9}, {24, 16, 3, 3}},
+        std::pair<ember::Shape, ember::Shape>{{64, 32, 14, 14}, {64, 32, 3, 3}},
+        std::pair<ember::Shape, ember::Shape>{{4, 32, 36, 30}, {48, 32, 3, 3}}}) {
     std::vector<Tensor<float>> runs[2];
     for (int threads : {1, 2}) {
       ember::set_num_threads(threads);

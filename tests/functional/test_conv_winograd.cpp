@@ -167,34 +167,3 @@ TEST_CASE("conv2d gradcheck on the Winograd path") {
     CHECK_MESSAGE(r.ok, r.message);
   }
 }
-
-TEST_CASE("conv2d Winograd path: bitwise identical with 1 and 2 threads") {
-  namespace F = ember::F;
-  using ember::Tensor;
-  // Batch 13 (uneven fixed chunks), batch 64 with several blocks per chunk, and images whose
-  // tile rows span several blocks.
-  for (const auto& [xs, ws] :
-       {std::pair<ember::Shape, ember::Shape>{{13, 16, 11, 9}, {24, 16, 3, 3}},
-        std::pair<ember::Shape, ember::Shape>{{64, 32, 14, 14}, {64, 32, 3, 3}},
-        std::pair<ember::Shape, ember::Shape>{{4, 32, 36, 30}, {48, 32, 3, 3}}}) {
-    std::vector<Tensor<float>> runs[2];
-    for (int threads : {1, 2}) {
-      ember::set_num_threads(threads);
-      ember::Generator gen(5);
-      Tensor<float> x = ember::randn<float>(xs, &gen).requires_grad_();
-      Tensor<float> w = ember::randn<float>(ws, &gen).requires_grad_();
-      Tensor<float> b = ember::randn<float>({ws[0]}, &gen).requires_grad_();
-      Tensor<float> y = F::conv2d(x, w, b, 1, 1);
-      y.mul(y).sum().backward();
-      runs[threads - 1] = {y, x.grad(), w.grad(), b.grad()};
-    }
-    ember::set_num_threads(1);
-    for (std::size_t i = 0; i < runs[0].size(); ++i) {
-      CAPTURE(i);
-      const Tensor<float>& a = runs[0][i];
-      const Tensor<float>& c = runs[1][i];
-      REQUIRE(a.shape() == c.shape());
-      CHECK(std::equal(a.data(), a.data() + a.numel(), c.data()));
-    }
-  }
-}
