@@ -762,7 +762,8 @@ void wino_input_grad_transform(const WinoGeom& q, const T* dV, int64_t r0, int64
 }
 
 // A per-thread transformed block (V or M), left uninitialised: every pass writes all of a
-// block's columns (filler columns included) before any pass reads them.
+// block's columns (filler columns included) before any pass reads them. Also the GEMM scratch
+// (no zero fill needed: the GEMM writes its packed panels before reading them).
 template <class T>
 struct WinoBuffer {
   std::unique_ptr<T[]> p;
@@ -802,7 +803,7 @@ void wino_forward(const ConvGeom& g, const T* x, const T* w, T* y, const T* bias
   parallel_for(0, static_cast<std::size_t>(blocks), 1, [&](std::size_t lo, std::size_t hi) {
     WinoBuffer<T> V(16 * q.C * tmax);
     WinoBuffer<T> M(16 * q.OC * tmax);
-    std::vector<T> scratch(gemm_scratch<T>(q.OC, tmax, q.C));
+    WinoBuffer<T> scratch(static_cast<int64_t>(gemm_scratch<T>(q.OC, tmax, q.C)));
     WinoRows<T> rb(q);
     for (auto b = static_cast<int64_t>(lo); b < static_cast<int64_t>(hi); ++b) {
       const int64_t r0 = b * q.R, r1 = std::min(q.rows(), r0 + q.R), t = (r1 - r0) * q.S();
@@ -844,9 +845,9 @@ void wino_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx
   parallel_for(0, static_cast<std::size_t>(chunks), 1, [&](std::size_t clo, std::size_t chi) {
     WinoBuffer<T> V(16 * q.C * tmax);
     WinoBuffer<T> M(16 * q.OC * tmax);
-    std::vector<T> scratch(
+    WinoBuffer<T> scratch(static_cast<int64_t>(
         std::max({gemm_scratch<T>(q.C, tmax, q.OC), gemm_scratch<T>(q.OC, q.C, tmax),
-                  gemm_scratch<T>(q.C, q.OC, tmax)}));
+                  gemm_scratch<T>(q.C, q.OC, tmax)})));
     WinoRows<T> rb(q);
     for (auto ci = static_cast<int64_t>(clo); ci < static_cast<int64_t>(chi); ++ci) {
       const int64_t n0 = q.N * ci / chunks, n1 = q.N * (ci + 1) / chunks;

@@ -83,7 +83,10 @@ inline void wino_split_row_avx512(std::size_t W, std::size_t pad, std::size_t n,
     // Lanes outside the mask are not read (no fault), whatever the address.
     const auto base = reinterpret_cast<std::intptr_t>(x) + c0 * std::int64_t(sizeof(float));
     const __m512 lo = _mm512_maskz_loadu_ps(klo, reinterpret_cast<const void*>(base));
-    const __m512 hi = _mm512_maskz_loadu_ps(khi, reinterpret_cast<const void*>(base + 64));
+    // Rows up to 16 columns (the common case) need no second load.
+    const __m512 hi = khi != 0
+                          ? _mm512_maskz_loadu_ps(khi, reinterpret_cast<const void*>(base + 64))
+                          : _mm512_setzero_ps();
     const auto kout = static_cast<__mmask16>((1u << cnt) - 1u);
     _mm512_mask_storeu_ps(e + k, kout, _mm512_permutex2var_ps(lo, even, hi));
     _mm512_mask_storeu_ps(o + k, kout, _mm512_permutex2var_ps(lo, odd, hi));
@@ -108,9 +111,12 @@ inline void wino_merge_add_row_avx512(std::size_t W, std::size_t pad, std::size_
     const auto base = reinterpret_cast<std::intptr_t>(x) + c0 * std::int64_t(sizeof(float));
     void* plo = reinterpret_cast<void*>(base);
     void* phi = reinterpret_cast<void*>(base + 64);
-    const __m512 xlo = _mm512_maskz_loadu_ps(klo, plo), xhi = _mm512_maskz_loadu_ps(khi, phi);
+    const __m512 xlo = _mm512_maskz_loadu_ps(klo, plo);
     _mm512_mask_storeu_ps(plo, klo, _mm512_add_ps(xlo, _mm512_permutex2var_ps(ve, ilo, vo)));
-    _mm512_mask_storeu_ps(phi, khi, _mm512_add_ps(xhi, _mm512_permutex2var_ps(ve, ihi, vo)));
+    if (khi != 0) {
+      const __m512 xhi = _mm512_maskz_loadu_ps(khi, phi);
+      _mm512_mask_storeu_ps(phi, khi, _mm512_add_ps(xhi, _mm512_permutex2var_ps(ve, ihi, vo)));
+    }
   }
 }
 #endif
