@@ -636,11 +636,13 @@ template <class T>
 void wino_output_transform(const WinoGeom& q, const T* M, int64_t r0, int64_t r1, const T* bias,
                            T* y, WinoRows<T>& rb) {
   const int64_t S = q.S(), TW = q.TW, ld = (r1 - r0) * S, plane = q.OC * ld;
+  const kernels::KernelSet<T>& ks = active_kernels().of<T>();
+  const auto ow = static_cast<std::size_t>(q.OW), us = static_cast<std::size_t>(S),
+             tw = static_cast<std::size_t>(TW);
   T* y00 = rb.at(0);
   T* y01 = rb.at(1);
   T* y10 = rb.at(2);
   T* y11 = rb.at(3);
-  const int64_t full = q.OW / 2;  // tiles with both output columns
   for (int64_t oc = 0; oc < q.OC; ++oc) {
     const T* m = M + oc * ld;
     const T b = bias != nullptr ? bias[oc] : T(0);
@@ -651,23 +653,16 @@ void wino_output_transform(const WinoGeom& q, const T* M, int64_t r0, int64_t r1
     }
     wino_at(ld, rb.at(4), rb.at(5), rb.at(6), rb.at(7), b, y00, y01);
     wino_at(ld, rb.at(8), rb.at(9), rb.at(10), rb.at(11), b, y10, y11);
-    for (int64_t r = r0; r < r1; ++r) {
-      const int64_t n = r / q.TH, th = r % q.TH, t0 = (r - r0) * S;
-      T* yo = y + ((n * q.OC + oc) * q.OH + 2 * th) * q.OW;
-      for (int64_t tw = 0; tw < full; ++tw) {
-        yo[2 * tw] = y00[t0 + tw];
-        yo[2 * tw + 1] = y01[t0 + tw];
-      }
-      if (full < TW) yo[2 * full] = y00[t0 + full];
-      if (2 * th + 1 < q.OH) {
-        yo += q.OW;
-        for (int64_t tw = 0; tw < full; ++tw) {
-          yo[2 * tw] = y10[t0 + tw];
-          yo[2 * tw + 1] = y11[t0 + tw];
-        }
-        if (full < TW) yo[2 * full] = y10[t0 + full];
-      }
-    }
+    // Interleave: output rows 2 th from y00 / y01, rows 2 th + 1 < OH from y10 / y11.
+    wino_segments(q, r0, r1, [&](int64_t n, int64_t th0, int64_t th1, int64_t j0) {
+      T* yo = y + ((n * q.OC + oc) * q.OH + 2 * th0) * q.OW;
+      const int64_t t0 = j0 * S;
+      const int64_t odd = std::max(int64_t(0), std::min(th1, q.OH / 2) - th0);
+      ks.wino_merge_rows(false, static_cast<std::size_t>(th1 - th0), ow, 0, tw, y00 + t0, y01 + t0,
+                         us, yo, 2 * ow);
+      ks.wino_merge_rows(false, static_cast<std::size_t>(odd), ow, 0, tw, y10 + t0, y11 + t0, us,
+                         yo + q.OW, 2 * ow);
+    });
   }
 }
 
@@ -751,11 +746,11 @@ void wino_input_grad_transform(const WinoGeom& q, const T* dV, int64_t r0, int64
         int64_t ja, jb;
         wino_row_range(a, q.H, rows + 1, ja, jb);
         if (jb <= ja) continue;
-        ks.wino_merge_add_rows(static_cast<std::size_t>(jb - ja), static_cast<std::size_t>(q.W),
-                               static_cast<std::size_t>(q.pw), static_cast<std::size_t>(S),
-                               rb.at(8 + 2 * rp) + ja * S, rb.at(9 + 2 * rp) + ja * S,
-                               static_cast<std::size_t>(S), img + (a + 2 * ja) * q.W,
-                               static_cast<std::size_t>(2 * q.W));
+        ks.wino_merge_rows(true, static_cast<std::size_t>(jb - ja), static_cast<std::size_t>(q.W),
+                           static_cast<std::size_t>(q.pw), static_cast<std::size_t>(S),
+                           rb.at(8 + 2 * rp) + ja * S, rb.at(9 + 2 * rp) + ja * S,
+                           static_cast<std::size_t>(S), img + (a + 2 * ja) * q.W,
+                           static_cast<std::size_t>(2 * q.W));
       }
     });
   }

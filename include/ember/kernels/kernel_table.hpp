@@ -95,11 +95,11 @@ struct KernelSet {
   void (*wino_split_rows)(std::size_t rows, std::size_t W, std::size_t pad, std::size_t n,
                           const T* x, std::size_t ldx, T* e, T* o,
                           std::size_t lde) noexcept = nullptr;
-  // Its adjoint: x[r * ldx + s] += e[r * lde + k], x[r * ldx + s + 1] += o[r * lde + k] where the
-  // column is inside [0, W); nothing else of x is touched.
-  void (*wino_merge_add_rows)(std::size_t rows, std::size_t W, std::size_t pad, std::size_t n,
-                              const T* e, const T* o, std::size_t lde, T* x,
-                              std::size_t ldx) noexcept = nullptr;
+  // Its adjoint (add): x[r * ldx + s] += e[r * lde + k], x[r * ldx + s + 1] += o[r * lde + k]
+  // where the column is inside [0, W); nothing else of x is touched. !add: = instead of +=.
+  void (*wino_merge_rows)(bool add, std::size_t rows, std::size_t W, std::size_t pad, std::size_t n,
+                          const T* e, const T* o, std::size_t lde, T* x,
+                          std::size_t ldx) noexcept = nullptr;
 };
 
 struct KernelTable {

@@ -5,9 +5,10 @@
 // Split: for r < rows, k < n, with s = 2k - pad:
 //   e[r * lde + k] = x[r * ldx + s], o[r * lde + k] = x[r * ldx + s + 1], zero where the column
 //   (s or s + 1) is outside [0, W).
-// Merge (the adjoint): x[r * ldx + s] += e[r * lde + k], x[r * ldx + s + 1] += o[r * lde + k]
-// where the column is inside [0, W); other entries of x are not touched. Every column of x gets
-// at most one addition, so every ISA gives the same bits.
+// Merge (the adjoint, add = true): x[r * ldx + s] += e[r * lde + k], x[r * ldx + s + 1] +=
+// o[r * lde + k] where the column is inside [0, W); other entries of x are not touched. Every
+// column of x gets at most one addition, so every ISA gives the same bits. add = false stores
+// instead of adding (the interleave of the output transform).
 //
 // Float on AVX-512 uses masked loads and stores with a two-source permute (16 outputs, 32 input
 // columns per step); the other types and ISAs use the scalar loops.
@@ -49,13 +50,21 @@ void wino_split_row_generic(std::size_t W, std::size_t pad, std::size_t n, const
 }
 
 template <class Arch, class T>
-void wino_merge_add_row_generic(std::size_t W, std::size_t pad, std::size_t n, const T* e,
-                                const T* o, T* x) noexcept {
+void wino_merge_row_generic(bool add, std::size_t W, std::size_t pad, std::size_t n, const T* e,
+                            const T* o, T* x) noexcept {
   std::size_t a, b;
   wino_valid_range<Arch>(W, pad, n, 0, a, b);
-  for (std::size_t k = a; k < b; ++k) x[2 * k - pad] += e[k];
+  if (add) {
+    for (std::size_t k = a; k < b; ++k) x[2 * k - pad] += e[k];
+  } else {
+    for (std::size_t k = a; k < b; ++k) x[2 * k - pad] = e[k];
+  }
   wino_valid_range<Arch>(W, pad, n, 1, a, b);
-  for (std::size_t k = a; k < b; ++k) x[2 * k + 1 - pad] += o[k];
+  if (add) {
+    for (std::size_t k = a; k < b; ++k) x[2 * k + 1 - pad] += o[k];
+  } else {
+    for (std::size_t k = a; k < b; ++k) x[2 * k + 1 - pad] = o[k];
+  }
 }
 
 #if defined(__AVX512F__)
@@ -94,8 +103,8 @@ inline void wino_split_row_avx512(std::size_t W, std::size_t pad, std::size_t n,
 }
 
 template <class Arch>
-inline void wino_merge_add_row_avx512(std::size_t W, std::size_t pad, std::size_t n, const float* e,
-                                      const float* o, float* x) noexcept {
+inline void wino_merge_row_avx512(bool add, std::size_t W, std::size_t pad, std::size_t n,
+                                  const float* e, const float* o, float* x) noexcept {
   const __m512i ilo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
   const __m512i ihi =
       _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
@@ -111,11 +120,13 @@ inline void wino_merge_add_row_avx512(std::size_t W, std::size_t pad, std::size_
     const auto base = reinterpret_cast<std::intptr_t>(x) + c0 * std::int64_t(sizeof(float));
     void* plo = reinterpret_cast<void*>(base);
     void* phi = reinterpret_cast<void*>(base + 64);
-    const __m512 xlo = _mm512_maskz_loadu_ps(klo, plo);
-    _mm512_mask_storeu_ps(plo, klo, _mm512_add_ps(xlo, _mm512_permutex2var_ps(ve, ilo, vo)));
+    __m512 vlo = _mm512_permutex2var_ps(ve, ilo, vo);
+    if (add) vlo = _mm512_add_ps(_mm512_maskz_loadu_ps(klo, plo), vlo);
+    _mm512_mask_storeu_ps(plo, klo, vlo);
     if (khi != 0) {
-      const __m512 xhi = _mm512_maskz_loadu_ps(khi, phi);
-      _mm512_mask_storeu_ps(phi, khi, _mm512_add_ps(xhi, _mm512_permutex2var_ps(ve, ihi, vo)));
+      __m512 vhi = _mm512_permutex2var_ps(ve, ihi, vo);
+      if (add) vhi = _mm512_add_ps(_mm512_maskz_loadu_ps(khi, phi), vhi);
+      _mm512_mask_storeu_ps(phi, khi, vhi);
     }
   }
 }
@@ -138,18 +149,18 @@ void wino_split_rows(std::size_t rows, std::size_t W, std::size_t pad, std::size
 }
 
 template <class Arch, class T>
-void wino_merge_add_rows(std::size_t rows, std::size_t W, std::size_t pad, std::size_t n,
-                         const T* e, const T* o, std::size_t lde, T* x, std::size_t ldx) noexcept {
+void wino_merge_rows(bool add, std::size_t rows, std::size_t W, std::size_t pad, std::size_t n,
+                     const T* e, const T* o, std::size_t lde, T* x, std::size_t ldx) noexcept {
 #if defined(__AVX512F__)
   if constexpr (std::is_same_v<T, float> && std::is_base_of_v<xsimd::avx512f, Arch>) {
     for (std::size_t r = 0; r < rows; ++r) {
-      wino_merge_add_row_avx512<Arch>(W, pad, n, e + r * lde, o + r * lde, x + r * ldx);
+      wino_merge_row_avx512<Arch>(add, W, pad, n, e + r * lde, o + r * lde, x + r * ldx);
     }
     return;
   }
 #endif
   for (std::size_t r = 0; r < rows; ++r) {
-    wino_merge_add_row_generic<Arch, T>(W, pad, n, e + r * lde, o + r * lde, x + r * ldx);
+    wino_merge_row_generic<Arch, T>(add, W, pad, n, e + r * lde, o + r * lde, x + r * ldx);
   }
 }
 
