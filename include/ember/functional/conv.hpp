@@ -602,29 +602,10 @@ struct WinoRows {
   T* at(int64_t i) { return data.data() + i * len; }
 };
 
-// e[k] = row[2k - pad], o[k] = row[2k + 1 - pad] for k = 0 .. n - 1, zero outside [0, W): the
-// even and odd columns of a padded row.
-template <class T>
-void wino_deinterleave(const T* row, int64_t W, int64_t pad, int64_t n, T* e, T* o) {
-  // Valid k for padded position p = 2k + s: pad <= p < pad + W.
-  const int64_t e0 = std::min(n, (pad + 1) / 2), e1 = std::min(n, (pad + W + 1) / 2);
-  const int64_t o0 = std::min(n, pad / 2), o1 = std::min(n, (pad + W) / 2);
-  for (int64_t k = 0; k < e0; ++k) e[k] = T(0);
-  for (int64_t k = e0; k < e1; ++k) e[k] = row[2 * k - pad];
-  for (int64_t k = e1; k < n; ++k) e[k] = T(0);
-  for (int64_t k = 0; k < o0; ++k) o[k] = T(0);
-  for (int64_t k = o0; k < o1; ++k) o[k] = row[2 * k + 1 - pad];
-  for (int64_t k = o1; k < n; ++k) o[k] = T(0);
-}
-
-// row[2k - pad] += e[k], row[2k + 1 - pad] += o[k] where inside [0, W) (the adjoint of
-// wino_deinterleave, added).
-template <class T>
-void wino_interleave_add(const T* e, const T* o, int64_t W, int64_t pad, int64_t n, T* row) {
-  const int64_t e0 = std::min(n, (pad + 1) / 2), e1 = std::min(n, (pad + W + 1) / 2);
-  const int64_t o0 = std::min(n, pad / 2), o1 = std::min(n, (pad + W) / 2);
-  for (int64_t k = e0; k < e1; ++k) row[2 * k - pad] += e[k];
-  for (int64_t k = o0; k < o1; ++k) row[2 * k + 1 - pad] += o[k];
+// The rows a + 2 jj, jj < nj, that lie in [0, H): jj in [ja, jb).
+inline void wino_row_range(int64_t a, int64_t H, int64_t nj, int64_t& ja, int64_t& jb) {
+  jb = H - a <= 0 ? 0 : std::min(nj, (H - a + 1) / 2);
+  ja = std::min(jb, a >= 0 ? int64_t(0) : (1 - a) / 2);
 }
 
 // out[f] = a[f] + b[f - shift] (b's term only for f >= shift, a's only for f < na), f < n;
@@ -657,20 +638,29 @@ template <class T>
 void wino_input_transform(const WinoGeom& q, const T* x, int64_t r0, int64_t r1, T* V,
                           WinoRows<T>& rb) {
   const int64_t S = q.S(), ld = (r1 - r0) * S, plane = q.C * ld;
+  const kernels::KernelSet<T>& ks = active_kernels().of<T>();
   T* p[4] = {rb.at(0), rb.at(1), rb.at(2), rb.at(3)};  // [row parity][column parity]
   for (int64_t c = 0; c < q.C; ++c) {  // channel-major: the rows of one plane in order
     wino_segments(q, r0, r1, [&](int64_t n, int64_t th0, int64_t th1, int64_t j0) {
       const T* img = x + (n * q.C + c) * q.H * q.W;
       const int64_t rows = th1 - th0, nf = rows * S;
-      for (int64_t m = 0; m < 2 * rows + 2; ++m) {
-        const int64_t ih = 2 * th0 - q.ph + m, rp = m & 1, jj = m >> 1;
-        T* e = p[rp * 2] + jj * S;
-        T* o = p[rp * 2 + 1] + jj * S;
-        if (ih >= 0 && ih < q.H) {
-          wino_deinterleave(img + ih * q.W, q.W, q.pw, S, e, o);
-        } else {
-          std::fill(e, e + S, T(0));
-          std::fill(o, o + S, T(0));
+      // Padded rows m = rp + 2 jj (image row 2 th0 - ph + m) split into p[2 rp], p[2 rp + 1]
+      // at jj S; rows outside the image are zero.
+      for (int rp = 0; rp < 2; ++rp) {
+        const int64_t a = 2 * th0 - q.ph + rp;
+        int64_t ja, jb;
+        wino_row_range(a, q.H, rows + 1, ja, jb);
+        T* e = p[rp * 2];
+        T* o = p[rp * 2 + 1];
+        std::fill(e, e + ja * S, T(0));
+        std::fill(o, o + ja * S, T(0));
+        std::fill(e + jb * S, e + (rows + 1) * S, T(0));
+        std::fill(o + jb * S, o + (rows + 1) * S, T(0));
+        if (jb > ja) {
+          ks.wino_split_rows(static_cast<std::size_t>(jb - ja), static_cast<std::size_t>(q.W),
+                             static_cast<std::size_t>(q.pw), static_cast<std::size_t>(S),
+                             img + (a + 2 * ja) * q.W, static_cast<std::size_t>(2 * q.W),
+                             e + ja * S, o + ja * S, static_cast<std::size_t>(S));
         }
       }
       // B^T on rows: rows 2j, 2j + 1, 2j + 2, 2j + 3 are even[f], odd[f], even[f + S], odd[f + S].
@@ -696,11 +686,13 @@ template <class T>
 void wino_output_transform(const WinoGeom& q, const T* M, int64_t r0, int64_t r1, const T* bias,
                            T* y, WinoRows<T>& rb) {
   const int64_t S = q.S(), TW = q.TW, ld = (r1 - r0) * S, plane = q.OC * ld;
+  const kernels::KernelSet<T>& ks = active_kernels().of<T>();
+  const auto ow = static_cast<std::size_t>(q.OW), us = static_cast<std::size_t>(S),
+             tw = static_cast<std::size_t>(TW);
   T* y00 = rb.at(0);
   T* y01 = rb.at(1);
   T* y10 = rb.at(2);
   T* y11 = rb.at(3);
-  const int64_t full = q.OW / 2;  // tiles with both output columns
   for (int64_t oc = 0; oc < q.OC; ++oc) {
     const T* m = M + oc * ld;
     const T b = bias != nullptr ? bias[oc] : T(0);
@@ -711,23 +703,16 @@ void wino_output_transform(const WinoGeom& q, const T* M, int64_t r0, int64_t r1
     }
     wino_at(ld, rb.at(4), rb.at(5), rb.at(6), rb.at(7), b, y00, y01);
     wino_at(ld, rb.at(8), rb.at(9), rb.at(10), rb.at(11), b, y10, y11);
-    for (int64_t r = r0; r < r1; ++r) {
-      const int64_t n = r / q.TH, th = r % q.TH, t0 = (r - r0) * S;
-      T* yo = y + ((n * q.OC + oc) * q.OH + 2 * th) * q.OW;
-      for (int64_t tw = 0; tw < full; ++tw) {
-        yo[2 * tw] = y00[t0 + tw];
-        yo[2 * tw + 1] = y01[t0 + tw];
-      }
-      if (full < TW) yo[2 * full] = y00[t0 + full];
-      if (2 * th + 1 < q.OH) {
-        yo += q.OW;
-        for (int64_t tw = 0; tw < full; ++tw) {
-          yo[2 * tw] = y10[t0 + tw];
-          yo[2 * tw + 1] = y11[t0 + tw];
-        }
-        if (full < TW) yo[2 * full] = y10[t0 + full];
-      }
-    }
+    // Interleave: output rows 2 th from y00 / y01, rows 2 th + 1 < OH from y10 / y11.
+    wino_segments(q, r0, r1, [&](int64_t n, int64_t th0, int64_t th1, int64_t j0) {
+      T* yo = y + ((n * q.OC + oc) * q.OH + 2 * th0) * q.OW;
+      const int64_t t0 = j0 * S;
+      const int64_t odd = std::max(int64_t(0), std::min(th1, q.OH / 2) - th0);
+      ks.wino_merge_rows(false, static_cast<std::size_t>(th1 - th0), ow, 0, tw, y00 + t0, y01 + t0,
+                         us, yo, 2 * ow);
+      ks.wino_merge_rows(false, static_cast<std::size_t>(odd), ow, 0, tw, y10 + t0, y11 + t0, us,
+                         yo + q.OW, 2 * ow);
+    });
   }
 }
 
@@ -741,18 +726,21 @@ void wino_grad_output_transform(const WinoGeom& q, const T* gy, int64_t r0, int6
   T* b0 = rb.at(1);
   T* a1 = rb.at(2);
   T* b1 = rb.at(3);
+  const kernels::KernelSet<T>& ks = active_kernels().of<T>();
+  const auto ow = static_cast<std::size_t>(q.OW), us = static_cast<std::size_t>(S);
   for (int64_t oc = 0; oc < q.OC; ++oc) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const int64_t n = r / q.TH, th = r % q.TH, t0 = (r - r0) * S;
-      const T* go = gy + ((n * q.OC + oc) * q.OH + 2 * th) * q.OW;
-      wino_deinterleave(go, q.OW, 0, S, a0 + t0, b0 + t0);
-      if (2 * th + 1 < q.OH) {
-        wino_deinterleave(go + q.OW, q.OW, 0, S, a1 + t0, b1 + t0);
-      } else {
-        std::fill(a1 + t0, a1 + t0 + S, T(0));
-        std::fill(b1 + t0, b1 + t0 + S, T(0));
-      }
-    }
+    wino_segments(q, r0, r1, [&](int64_t n, int64_t th0, int64_t th1, int64_t j0) {
+      const T* go = gy + ((n * q.OC + oc) * q.OH + 2 * th0) * q.OW;
+      const int64_t t0 = j0 * S, rows = th1 - th0;
+      ks.wino_split_rows(static_cast<std::size_t>(rows), ow, 0, us, go, 2 * ow, a0 + t0, b0 + t0,
+                         us);
+      // Rows 2 th + 1 < OH: th < OH / 2; the others are zero.
+      const int64_t odd = std::max(int64_t(0), std::min(th1, q.OH / 2) - th0);
+      ks.wino_split_rows(static_cast<std::size_t>(odd), ow, 0, us, go + q.OW, 2 * ow, a1 + t0,
+                         b1 + t0, us);
+      std::fill(a1 + t0 + odd * S, a1 + t0 + rows * S, T(0));
+      std::fill(b1 + t0 + odd * S, b1 + t0 + rows * S, T(0));
+    });
     // A on rows (per column parity), then A^T on columns.
     wino_a(ld, a0, a1, rb.at(4), rb.at(5), rb.at(6), rb.at(7));
     wino_a(ld, b0, b1, rb.at(8), rb.at(9), rb.at(10), rb.at(11));
@@ -771,6 +759,7 @@ void wino_grad_output_transform(const WinoGeom& q, const T* gy, int64_t r0, int6
 template <class T>
 void wino_input_grad_transform(const WinoGeom& q, const T* dV, int64_t r0, int64_t r1, T* gx,
                                WinoRows<T>& rb) {
+  const kernels::KernelSet<T>& ks = active_kernels().of<T>();
   const int64_t S = q.S(), ld = (r1 - r0) * S, plane = q.C * ld;
   for (int64_t c = 0; c < q.C; ++c) {
     const T* v = dV + c * ld;
@@ -802,18 +791,24 @@ void wino_input_grad_transform(const WinoGeom& q, const T* dV, int64_t r0, int64
                            rb.at(16 + 2 * (rp + 2) + cp) + off, rb.at(8 + 2 * rp + cp));
         }
       }
-      for (int64_t m = 0; m < 2 * rows + 2; ++m) {
-        const int64_t ih = 2 * th0 - q.ph + m, rp = m & 1, jj = m >> 1;
-        if (ih < 0 || ih >= q.H) continue;
-        wino_interleave_add(rb.at(8 + 2 * rp) + jj * S, rb.at(9 + 2 * rp) + jj * S, q.W, q.pw, S,
-                            img + ih * q.W);
+      for (int rp = 0; rp < 2; ++rp) {  // padded rows m = rp + 2 jj inside the image
+        const int64_t a = 2 * th0 - q.ph + rp;
+        int64_t ja, jb;
+        wino_row_range(a, q.H, rows + 1, ja, jb);
+        if (jb <= ja) continue;
+        ks.wino_merge_rows(true, static_cast<std::size_t>(jb - ja), static_cast<std::size_t>(q.W),
+                           static_cast<std::size_t>(q.pw), static_cast<std::size_t>(S),
+                           rb.at(8 + 2 * rp) + ja * S, rb.at(9 + 2 * rp) + ja * S,
+                           static_cast<std::size_t>(S), img + (a + 2 * ja) * q.W,
+                           static_cast<std::size_t>(2 * q.W));
       }
     });
   }
 }
 
 // A per-thread transformed block (V or M), left uninitialised: every pass writes all of a
-// block's columns (filler columns included) before any pass reads them.
+// block's columns (filler columns included) before any pass reads them. Also the GEMM scratch
+// (no zero fill needed: the GEMM writes its packed panels before reading them).
 template <class T>
 struct WinoBuffer {
   std::unique_ptr<T[]> p;
@@ -853,7 +848,7 @@ void wino_forward(const ConvGeom& g, const T* x, const T* w, T* y, const T* bias
   parallel_for(0, static_cast<std::size_t>(blocks), 1, [&](std::size_t lo, std::size_t hi) {
     WinoBuffer<T> V(16 * q.C * tmax);
     WinoBuffer<T> M(16 * q.OC * tmax);
-    std::vector<T> scratch(gemm_scratch<T>(q.OC, tmax, q.C));
+    WinoBuffer<T> scratch(static_cast<int64_t>(gemm_scratch<T>(q.OC, tmax, q.C)));
     WinoRows<T> rb(q);
     for (auto b = static_cast<int64_t>(lo); b < static_cast<int64_t>(hi); ++b) {
       const int64_t r0 = b * q.R, r1 = std::min(q.rows(), r0 + q.R), t = (r1 - r0) * q.S();
@@ -895,9 +890,9 @@ void wino_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx
   parallel_for(0, static_cast<std::size_t>(chunks), 1, [&](std::size_t clo, std::size_t chi) {
     WinoBuffer<T> V(16 * q.C * tmax);
     WinoBuffer<T> M(16 * q.OC * tmax);
-    std::vector<T> scratch(
+    WinoBuffer<T> scratch(static_cast<int64_t>(
         std::max({gemm_scratch<T>(q.C, tmax, q.OC), gemm_scratch<T>(q.OC, q.C, tmax),
-                  gemm_scratch<T>(q.C, q.OC, tmax)}));
+                  gemm_scratch<T>(q.C, q.OC, tmax)})));
     WinoRows<T> rb(q);
     for (auto ci = static_cast<int64_t>(clo); ci < static_cast<int64_t>(chi); ++ci) {
       const int64_t n0 = q.N * ci / chunks, n1 = q.N * (ci + 1) / chunks;

@@ -88,6 +88,18 @@ struct KernelSet {
   void (*max_pool2x2_backward)(std::size_t rows, std::size_t cols, const T* gy,
                                const std::int32_t* at, std::size_t ldy, T* gx,
                                std::size_t ldx) noexcept = nullptr;
+
+  // The Winograd row splits (kernels/winograd.hpp): for r < rows, k < n, s = 2k - pad,
+  // e[r * lde + k] = x[r * ldx + s] and o[r * lde + k] = x[r * ldx + s + 1], zero where the column
+  // is outside [0, W) (the even and odd columns of zero-padded rows).
+  void (*wino_split_rows)(std::size_t rows, std::size_t W, std::size_t pad, std::size_t n,
+                          const T* x, std::size_t ldx, T* e, T* o,
+                          std::size_t lde) noexcept = nullptr;
+  // Its adjoint (add): x[r * ldx + s] += e[r * lde + k], x[r * ldx + s + 1] += o[r * lde + k]
+  // where the column is inside [0, W); nothing else of x is touched. !add: = instead of +=.
+  void (*wino_merge_rows)(bool add, std::size_t rows, std::size_t W, std::size_t pad, std::size_t n,
+                          const T* e, const T* o, std::size_t lde, T* x,
+                          std::size_t ldx) noexcept = nullptr;
 };
 
 struct KernelTable {

@@ -8,6 +8,7 @@
 #include "ember/kernels/kernel_table.hpp"
 #include "ember/kernels/pool.hpp"
 #include "ember/kernels/softmax.hpp"
+#include "ember/kernels/winograd.hpp"
 
 namespace ember::kernels::detail {
 
@@ -31,6 +32,8 @@ constexpr KernelSet<T> make_kernel_set() noexcept {
   s.reduce_cols = &impl::reduce_cols<Arch, T>;
   s.max_pool2x2 = &impl::max_pool2x2<Arch, T>;
   s.max_pool2x2_backward = &impl::max_pool2x2_backward<Arch, T>;
+  s.wino_split_rows = &impl::wino_split_rows<Arch, T>;
+  s.wino_merge_rows = &impl::wino_merge_rows<Arch, T>;
   return s;
 }
 
