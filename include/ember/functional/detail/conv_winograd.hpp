@@ -1,0 +1,508 @@
+// ember: conv2d's Winograd F(2x2, 3x3) path (see functional/conv.hpp's header comment). Internal
+// to functional/conv.hpp.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "ember/functional/detail/conv_geom.hpp"
+#include "ember/kernels/dispatch.hpp"
+#include "ember/kernels/parallel.hpp"
+
+namespace ember::F::detail {
+
+// ---- Winograd F(2x2, 3x3): 3x3, stride 1, dilation 1, groups 1 ----
+//
+// Output tiles of 2x2 read 4x4 input tiles (overlapping by 2; zero outside the input). Per tile
+// position xi of the 4x4 transformed domain (16 of them):
+//   U[xi] = (G g G^T)[xi]   (OC x C, once per call)     V[xi] = (B^T d B)[xi]   (C x tiles)
+//   M[xi] = U[xi] V[xi]     (16 GEMMs)                  y     = A^T M A, cropped, plus bias
+// with B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1],
+// A^T = [1 1 1 0; 0 1 -1 -1]: 16 multiplications per tile and channel pair instead of 36, and the
+// transforms are only adds, subtractions and halvings. The backward is the adjoint of that map:
+//   dM = A dY A^T (partial tiles zero-extended)   dV[xi] = U[xi]^T dM[xi]
+//   dX = sum over tiles of B dV B^T (padding dropped)   dU[xi] = sum of dM[xi] V[xi]^T
+//   dg = G^T dU G
+// Tiles are processed in blocks of whole tile rows (a tile row: one image, one th, all TW tiles),
+// so the transformed block (16 x (C + OC) x columns) stays in L2. Each tile row has S = TW + 1
+// columns in the transformed matrices (the last a filler), which makes every transform a set of
+// 1-d passes over the whole block (wino_bt / wino_at / wino_a / wino_b: vectorised loops).
+// Forward blocks run in parallel; the backward's blocks go in order within fixed batch chunks.
+
+// Winograd needs enough channels for its GEMMs to dominate the transforms. Measured (batch 64,
+// 14x14, 1 thread, Winograd / im2col time): 8 -> 8 1.49, 12 -> 12 0.72, 16 -> 16 0.80; see
+// benchmarks/results/conv.md.
+constexpr int64_t kWinoMinChannels = 16;
+// Bytes of transformed data (V and M) per block.
+constexpr int64_t kWinoBlockBytes = 1024 * 1024;
+
+inline bool use_winograd(const ConvGeom& g) {
+  const auto& w = g.win;
+  return g.groups == 1 && w.KH == 3 && w.KW == 3 && w.sh == 1 && w.sw == 1 && w.dh == 1 &&
+         w.dw == 1 && w.C >= kWinoMinChannels && g.OC >= kWinoMinChannels;
+}
+
+struct WinoGeom {
+  int64_t N, C, OC, H, W, OH, OW, ph, pw;
+  int64_t TH, TW;  // tiles per column / row
+  int64_t R;       // tile rows per block
+  template <class T>
+  static WinoGeom make(const ConvGeom& g) {
+    const auto& w = g.win;
+    WinoGeom q{g.N, w.C, g.OC, w.H, w.W, w.OH, w.OW, w.ph, w.pw, (w.OH + 1) / 2, (w.OW + 1) / 2, 1};
+    const int64_t per_row = 16 * (q.C + q.OC) * (q.TW + 1) * static_cast<int64_t>(sizeof(T));
+    q.R = std::max<int64_t>(1, kWinoBlockBytes / per_row);
+    return q;
+  }
+  int64_t rows() const { return N * TH; }  // tile rows of the batch
+  // Columns per tile row in the transformed matrices: TW tiles and one filler column, so that a
+  // block's transforms are single passes over all its tiles (see wino_input_transform).
+  int64_t S() const { return TW + 1; }
+};
+
+// U[xi][oc][c] = (G g[oc][c] G^T)[xi].
+template <class T>
+void wino_weight_transform(const WinoGeom& q, const T* w, T* U) {
+  const int64_t plane = q.OC * q.C;
+  const T h = T(0.5);
+  for (int64_t p = 0; p < plane; ++p) {
+    const T* g = w + p * 9;
+    T t[4][3];  // G g
+    for (int j = 0; j < 3; ++j) {
+      t[0][j] = g[j];
+      t[1][j] = h * (g[j] + g[3 + j] + g[6 + j]);
+      t[2][j] = h * (g[j] - g[3 + j] + g[6 + j]);
+      t[3][j] = g[6 + j];
+    }
+    for (int i = 0; i < 4; ++i) {
+      T* u = U + (i * 4) * plane + p;
+      u[0] = t[i][0];
+      u[plane] = h * (t[i][0] + t[i][1] + t[i][2]);
+      u[2 * plane] = h * (t[i][0] - t[i][1] + t[i][2]);
+      u[3 * plane] = t[i][2];
+    }
+  }
+}
+
+// gw[oc][c] = G^T dU[.][oc][c] G (the adjoint of wino_weight_transform); dU[xi] is OC x C, or
+// C x OC when transposed.
+template <class T>
+void wino_weight_grad_transform(const WinoGeom& q, const T* dU, bool transposed, T* gw) {
+  const int64_t plane = q.OC * q.C;
+  const T h = T(0.5);
+  for (int64_t p = 0; p < plane; ++p) {
+    T t[4][3];  // dU G
+    const int64_t src = transposed ? (p % q.C) * q.OC + p / q.C : p;
+    for (int i = 0; i < 4; ++i) {
+      const T* u = dU + (i * 4) * plane + src;
+      const T u0 = u[0], u1 = u[plane], u2 = u[2 * plane], u3 = u[3 * plane];
+      t[i][0] = u0 + h * (u1 + u2);
+      t[i][1] = h * (u1 - u2);
+      t[i][2] = h * (u1 + u2) + u3;
+    }
+    T* g = gw + p * 9;
+    for (int j = 0; j < 3; ++j) {
+      g[j] = t[0][j] + h * (t[1][j] + t[2][j]);
+      g[3 + j] = h * (t[1][j] - t[2][j]);
+      g[6 + j] = h * (t[1][j] + t[2][j]) + t[3][j];
+    }
+  }
+}
+
+// The 1-d 4-point transforms, on n elements of separate arrays (restrict: vectorised without
+// aliasing checks). bt: B^T (input), at: A^T (output, plus b), a: A (output gradient), b: B
+// (input gradient).
+template <class T>
+void wino_bt(int64_t n, const T* __restrict d0, const T* __restrict d1, const T* __restrict d2,
+             const T* __restrict d3, T* __restrict o0, T* __restrict o1, T* __restrict o2,
+             T* __restrict o3) {
+  for (int64_t k = 0; k < n; ++k) {
+    o0[k] = d0[k] - d2[k];
+    o1[k] = d1[k] + d2[k];
+    o2[k] = d2[k] - d1[k];
+    o3[k] = d1[k] - d3[k];
+  }
+}
+template <class T>
+void wino_at(int64_t n, const T* __restrict m0, const T* __restrict m1, const T* __restrict m2,
+             const T* __restrict m3, T b, T* __restrict o0, T* __restrict o1) {
+  for (int64_t k = 0; k < n; ++k) {
+    o0[k] = m0[k] + m1[k] + m2[k] + b;
+    o1[k] = m1[k] - m2[k] - m3[k] + b;
+  }
+}
+template <class T>
+void wino_a(int64_t n, const T* __restrict y0, const T* __restrict y1, T* __restrict o0,
+            T* __restrict o1, T* __restrict o2, T* __restrict o3) {
+  for (int64_t k = 0; k < n; ++k) {
+    o0[k] = y0[k];
+    o1[k] = y0[k] + y1[k];
+    o2[k] = y0[k] - y1[k];
+    o3[k] = -y1[k];
+  }
+}
+template <class T>
+void wino_b(int64_t n, const T* __restrict d0, const T* __restrict d1, const T* __restrict d2,
+            const T* __restrict d3, T* __restrict o0, T* __restrict o1, T* __restrict o2,
+            T* __restrict o3) {
+  for (int64_t k = 0; k < n; ++k) {
+    o0[k] = d0[k];
+    o1[k] = d1[k] - d2[k] + d3[k];
+    o2[k] = d1[k] + d2[k] - d0[k];
+    o3[k] = -d3[k];
+  }
+}
+
+// Per-thread buffers of the transforms: 24 arrays of (R + 2) S + 2 (zero-initialised; slack
+// entries past what a pass writes stay zero).
+template <class T>
+struct WinoRows {
+  int64_t len;
+  std::vector<T> data;
+  explicit WinoRows(const WinoGeom& q)
+      : len((q.R + 2) * q.S() + 2), data(static_cast<std::size_t>(24 * len), T(0)) {}
+  T* at(int64_t i) { return data.data() + i * len; }
+};
+
+// The rows a + 2 jj, jj < nj, that lie in [0, H): jj in [ja, jb).
+inline void wino_row_range(int64_t a, int64_t H, int64_t nj, int64_t& ja, int64_t& jb) {
+  jb = H - a <= 0 ? 0 : std::min(nj, (H - a + 1) / 2);
+  ja = std::min(jb, a >= 0 ? int64_t(0) : (1 - a) / 2);
+}
+
+// out[f] = a[f] + b[f - shift] (b's term only for f >= shift, a's only for f < na), f < n;
+// needs shift <= na <= n.
+template <class T>
+void wino_add_shifted(int64_t n, int64_t na, int64_t shift, const T* __restrict a,
+                      const T* __restrict b, T* __restrict out) {
+  const int64_t lo = std::min(shift, n), hi = std::max(lo, std::min(na, n));
+  for (int64_t f = 0; f < lo; ++f) out[f] = a[f];
+  for (int64_t f = lo; f < hi; ++f) out[f] = a[f] + b[f - shift];
+  for (int64_t f = hi; f < n; ++f) out[f] = b[f - shift];
+}
+
+// Calls fn(n, th0, th1, j0) for each image's run of the tile rows [r0, r1): tile rows th0..th1-1
+// of image n, at row j0 of the block.
+template <class F>
+void wino_segments(const WinoGeom& q, int64_t r0, int64_t r1, F&& fn) {
+  for (int64_t r = r0; r < r1;) {
+    const int64_t n = r / q.TH, th0 = r % q.TH, th1 = std::min(q.TH, th0 + (r1 - r));
+    fn(n, th0, th1, r - r0);
+    r += th1 - th0;
+  }
+}
+
+// V[xi][c][f] for the tile rows [r0, r1): f = (r - r0) * S + tw (column TW of each row: finite
+// filler). Each input row is split once into even / odd rows and columns (planes of S columns),
+// then B^T (.) B runs over the whole run of tile rows: tile (j, tw) reads plane entries f,
+// f + 1, f + S, f + S + 1 with f = j S + tw.
+template <class T>
+void wino_input_transform(const WinoGeom& q, const T* x, int64_t r0, int64_t r1, T* V,
+                          WinoRows<T>& rb) {
+  const int64_t S = q.S(), ld = (r1 - r0) * S, plane = q.C * ld;
+  const kernels::KernelSet<T>& ks = active_kernels().of<T>();
+  T* p[4] = {rb.at(0), rb.at(1), rb.at(2), rb.at(3)};  // [row parity][column parity]
+  for (int64_t c = 0; c < q.C; ++c) {  // channel-major: the rows of one plane in order
+    wino_segments(q, r0, r1, [&](int64_t n, int64_t th0, int64_t th1, int64_t j0) {
+      const T* img = x + (n * q.C + c) * q.H * q.W;
+      const int64_t rows = th1 - th0, nf = rows * S;
+      // Padded rows m = rp + 2 jj (image row 2 th0 - ph + m) split into p[2 rp], p[2 rp + 1]
+      // at jj S; rows outside the image are zero.
+      for (int rp = 0; rp < 2; ++rp) {
+        const int64_t a = 2 * th0 - q.ph + rp;
+        int64_t ja, jb;
+        wino_row_range(a, q.H, rows + 1, ja, jb);
+        T* e = p[rp * 2];
+        T* o = p[rp * 2 + 1];
+        std::fill(e, e + ja * S, T(0));
+        std::fill(o, o + ja * S, T(0));
+        std::fill(e + jb * S, e + (rows + 1) * S, T(0));
+        std::fill(o + jb * S, o + (rows + 1) * S, T(0));
+        if (jb > ja) {
+          ks.wino_split_rows(static_cast<std::size_t>(jb - ja), static_cast<std::size_t>(q.W),
+                             static_cast<std::size_t>(q.pw), static_cast<std::size_t>(S),
+                             img + (a + 2 * ja) * q.W, static_cast<std::size_t>(2 * q.W),
+                             e + ja * S, o + ja * S, static_cast<std::size_t>(S));
+        }
+      }
+      // B^T on rows: rows 2j, 2j + 1, 2j + 2, 2j + 3 are even[f], odd[f], even[f + S], odd[f + S].
+      T* t[8];
+      for (int i = 0; i < 8; ++i) t[i] = rb.at(4 + i);  // [column parity][a]
+      for (int cp = 0; cp < 2; ++cp) {
+        wino_bt(nf + 1, p[cp], p[2 + cp], p[cp] + S, p[2 + cp] + S, t[cp * 4], t[cp * 4 + 1],
+                t[cp * 4 + 2], t[cp * 4 + 3]);
+      }
+      // B on columns: columns 2 tw .. 2 tw + 3 are even[f], odd[f], even[f + 1], odd[f + 1].
+      T* v = V + c * ld + j0 * S;
+      for (int a = 0; a < 4; ++a) {
+        T* va = v + (a * 4) * plane;
+        wino_bt(nf, t[a], t[4 + a], t[a] + 1, t[4 + a] + 1, va, va + plane, va + 2 * plane,
+                va + 3 * plane);
+      }
+    });
+  }
+}
+
+// y = A^T M A (+ bias) for the tile rows [r0, r1), cropped to OH x OW.
+template <class T>
+void wino_output_transform(const WinoGeom& q, const T* M, int64_t r0, int64_t r1, const T* bias,
+                           T* y, WinoRows<T>& rb) {
+  const int64_t S = q.S(), TW = q.TW, ld = (r1 - r0) * S, plane = q.OC * ld;
+  const kernels::KernelSet<T>& ks = active_kernels().of<T>();
+  const auto ow = static_cast<std::size_t>(q.OW), us = static_cast<std::size_t>(S),
+             tw = static_cast<std::size_t>(TW);
+  T* y00 = rb.at(0);
+  T* y01 = rb.at(1);
+  T* y10 = rb.at(2);
+  T* y11 = rb.at(3);
+  for (int64_t oc = 0; oc < q.OC; ++oc) {
+    const T* m = M + oc * ld;
+    const T b = bias != nullptr ? bias[oc] : T(0);
+    // All the block's tiles at once: A^T on rows (u, per column j), then on columns.
+    for (int j = 0; j < 4; ++j) {
+      wino_at(ld, m + j * plane, m + (4 + j) * plane, m + (8 + j) * plane, m + (12 + j) * plane,
+              T(0), rb.at(4 + j), rb.at(8 + j));
+    }
+    wino_at(ld, rb.at(4), rb.at(5), rb.at(6), rb.at(7), b, y00, y01);
+    wino_at(ld, rb.at(8), rb.at(9), rb.at(10), rb.at(11), b, y10, y11);
+    // Interleave: output rows 2 th from y00 / y01, rows 2 th + 1 < OH from y10 / y11.
+    wino_segments(q, r0, r1, [&](int64_t n, int64_t th0, int64_t th1, int64_t j0) {
+      T* yo = y + ((n * q.OC + oc) * q.OH + 2 * th0) * q.OW;
+      const int64_t t0 = j0 * S;
+      const int64_t odd = std::max(int64_t(0), std::min(th1, q.OH / 2) - th0);
+      ks.wino_merge_rows(false, static_cast<std::size_t>(th1 - th0), ow, 0, tw, y00 + t0, y01 + t0,
+                         us, yo, 2 * ow);
+      ks.wino_merge_rows(false, static_cast<std::size_t>(odd), ow, 0, tw, y10 + t0, y11 + t0, us,
+                         yo + q.OW, 2 * ow);
+    });
+  }
+}
+
+// dM[xi][oc][f] = (A dY A^T)[xi] for the tile rows [r0, r1) (outside OH x OW dY is zero, so
+// column TW of each row is zero: it adds nothing to the weight gradient and the input gradient).
+template <class T>
+void wino_grad_output_transform(const WinoGeom& q, const T* gy, int64_t r0, int64_t r1, T* dM,
+                                WinoRows<T>& rb) {
+  const int64_t S = q.S(), ld = (r1 - r0) * S, plane = q.OC * ld;
+  T* a0 = rb.at(0);  // row 2 th, even / odd columns, then row 2 th + 1
+  T* b0 = rb.at(1);
+  T* a1 = rb.at(2);
+  T* b1 = rb.at(3);
+  const kernels::KernelSet<T>& ks = active_kernels().of<T>();
+  const auto ow = static_cast<std::size_t>(q.OW), us = static_cast<std::size_t>(S);
+  for (int64_t oc = 0; oc < q.OC; ++oc) {
+    wino_segments(q, r0, r1, [&](int64_t n, int64_t th0, int64_t th1, int64_t j0) {
+      const T* go = gy + ((n * q.OC + oc) * q.OH + 2 * th0) * q.OW;
+      const int64_t t0 = j0 * S, rows = th1 - th0;
+      ks.wino_split_rows(static_cast<std::size_t>(rows), ow, 0, us, go, 2 * ow, a0 + t0, b0 + t0,
+                         us);
+      // Rows 2 th + 1 < OH: th < OH / 2; the others are zero.
+      const int64_t odd = std::max(int64_t(0), std::min(th1, q.OH / 2) - th0);
+      ks.wino_split_rows(static_cast<std::size_t>(odd), ow, 0, us, go + q.OW, 2 * ow, a1 + t0,
+                         b1 + t0, us);
+      std::fill(a1 + t0 + odd * S, a1 + t0 + rows * S, T(0));
+      std::fill(b1 + t0 + odd * S, b1 + t0 + rows * S, T(0));
+    });
+    // A on rows (per column parity), then A^T on columns.
+    wino_a(ld, a0, a1, rb.at(4), rb.at(5), rb.at(6), rb.at(7));
+    wino_a(ld, b0, b1, rb.at(8), rb.at(9), rb.at(10), rb.at(11));
+    T* d = dM + oc * ld;
+    for (int i = 0; i < 4; ++i) {
+      T* di = d + (i * 4) * plane;
+      wino_a(ld, rb.at(4 + i), rb.at(8 + i), di, di + plane, di + 2 * plane, di + 3 * plane);
+    }
+  }
+}
+
+// gx += sum over the tiles of the rows [r0, r1) of B dV B^T, padding dropped (dV's column TW of
+// each row must be zero). Per block and image, every padded row is summed in a fixed order, then
+// added to gx; blocks come in order, so the result does not depend on threads. gx must be zero
+// before an image's first block.
+template <class T>
+void wino_input_grad_transform(const WinoGeom& q, const T* dV, int64_t r0, int64_t r1, T* gx,
+                               WinoRows<T>& rb) {
+  const kernels::KernelSet<T>& ks = active_kernels().of<T>();
+  const int64_t S = q.S(), ld = (r1 - r0) * S, plane = q.C * ld;
+  for (int64_t c = 0; c < q.C; ++c) {
+    const T* v = dV + c * ld;
+    // All the block's tiles at once: B on rows (w[i][j] in 8 + 4 i + j), then on columns (tile
+    // column j of row i in 4 i + j).
+    for (int j = 0; j < 4; ++j) {
+      wino_b(ld, v + j * plane, v + (4 + j) * plane, v + (8 + j) * plane, v + (12 + j) * plane,
+             rb.at(8 + j), rb.at(12 + j), rb.at(16 + j), rb.at(20 + j));
+    }
+    for (int i = 0; i < 4; ++i) {
+      const int64_t w0 = 8 + 4 * i;
+      wino_b(ld, rb.at(w0), rb.at(w0 + 1), rb.at(w0 + 2), rb.at(w0 + 3), rb.at(4 * i),
+             rb.at(4 * i + 1), rb.at(4 * i + 2), rb.at(4 * i + 3));
+    }
+    // Columns: tile tw's columns 0..3 go to even[f], odd[f], even[f + 1], odd[f + 1]
+    // (x[i][cp] in 16 + 2 i + cp, per row i of the tile; column TW of the rows is zero).
+    for (int i = 0; i < 4; ++i) {
+      wino_add_shifted(ld + 1, ld, 1, rb.at(4 * i), rb.at(4 * i + 2), rb.at(16 + 2 * i));
+      wino_add_shifted(ld + 1, ld, 1, rb.at(4 * i + 1), rb.at(4 * i + 3), rb.at(17 + 2 * i));
+    }
+    wino_segments(q, r0, r1, [&](int64_t n, int64_t th0, int64_t th1, int64_t j0) {
+      const int64_t rows = th1 - th0, nf = rows * S, off = j0 * S;
+      T* img = gx + (n * q.C + c) * q.H * q.W;
+      // Rows: tile row j's rows 0..3 go to even[j], odd[j], even[j + 1], odd[j + 1] (padded rows
+      // 2j .. 2j + 3); sums per [row parity][column parity] in 8..11 (free again).
+      for (int rp = 0; rp < 2; ++rp) {
+        for (int cp = 0; cp < 2; ++cp) {
+          wino_add_shifted(nf + S, nf, S, rb.at(16 + 2 * rp + cp) + off,
+                           rb.at(16 + 2 * (rp + 2) + cp) + off, rb.at(8 + 2 * rp + cp));
+        }
+      }
+      for (int rp = 0; rp < 2; ++rp) {  // padded rows m = rp + 2 jj inside the image
+        const int64_t a = 2 * th0 - q.ph + rp;
+        int64_t ja, jb;
+        wino_row_range(a, q.H, rows + 1, ja, jb);
+        if (jb <= ja) continue;
+        ks.wino_merge_rows(true, static_cast<std::size_t>(jb - ja), static_cast<std::size_t>(q.W),
+                           static_cast<std::size_t>(q.pw), static_cast<std::size_t>(S),
+                           rb.at(8 + 2 * rp) + ja * S, rb.at(9 + 2 * rp) + ja * S,
+                           static_cast<std::size_t>(S), img + (a + 2 * ja) * q.W,
+                           static_cast<std::size_t>(2 * q.W));
+      }
+    });
+  }
+}
+
+// A per-thread transformed block (V or M), left uninitialised: every pass writes all of a
+// block's columns (filler columns included) before any pass reads them. Also the GEMM scratch
+// (no zero fill needed: the GEMM writes its packed panels before reading them).
+template <class T>
+struct WinoBuffer {
+  std::unique_ptr<T[]> p;
+  explicit WinoBuffer(int64_t n) : p(new T[static_cast<std::size_t>(n)]) {}
+  T* data() { return p.get(); }
+};
+
+// U[xi] (or U[xi]^T) packed for gemm_packed, one per xi.
+template <class T>
+struct WinoPacked {
+  std::size_t stride = 0;
+  std::vector<T> data;
+  WinoPacked() = default;
+  WinoPacked(const kernels::KernelSet<T>& ks, const WinoGeom& q, const T* U, bool transposed) {
+    const auto m = static_cast<std::size_t>(transposed ? q.C : q.OC);
+    const auto k = static_cast<std::size_t>(transposed ? q.OC : q.C);
+    stride = kernels::gemm_packed_a_size<T>(m, k);
+    data.resize(16 * stride);
+    for (int64_t xi = 0; xi < 16; ++xi) {
+      ks.gemm_pack_a(transposed, m, k, U + xi * q.OC * q.C, static_cast<std::size_t>(q.C), at(xi));
+    }
+  }
+  const T* at(int64_t xi) const { return data.data() + static_cast<std::size_t>(xi) * stride; }
+  T* at(int64_t xi) { return data.data() + static_cast<std::size_t>(xi) * stride; }
+};
+
+// The forward on the Winograd path (use_winograd(g)): blocks of tile rows in parallel, each
+// computed by one thread (the result does not depend on the split).
+template <class T>
+void wino_forward(const ConvGeom& g, const T* x, const T* w, T* y, const T* bias = nullptr) {
+  const WinoGeom q = WinoGeom::make<T>(g);
+  const kernels::KernelSet<T>& ks = active_kernels().of<T>();
+  std::vector<T> U(static_cast<std::size_t>(16 * q.OC * q.C));
+  wino_weight_transform(q, w, U.data());
+  const WinoPacked<T> pu(ks, q, U.data(), false);
+  const int64_t blocks = (q.rows() + q.R - 1) / q.R, tmax = q.R * q.S();
+  parallel_for(0, static_cast<std::size_t>(blocks), 1, [&](std::size_t lo, std::size_t hi) {
+    WinoBuffer<T> V(16 * q.C * tmax);
+    WinoBuffer<T> M(16 * q.OC * tmax);
+    WinoBuffer<T> scratch(static_cast<int64_t>(gemm_scratch<T>(q.OC, tmax, q.C)));
+    WinoRows<T> rb(q);
+    for (auto b = static_cast<int64_t>(lo); b < static_cast<int64_t>(hi); ++b) {
+      const int64_t r0 = b * q.R, r1 = std::min(q.rows(), r0 + q.R), t = (r1 - r0) * q.S();
+      wino_input_transform(q, x, r0, r1, V.data(), rb);
+      for (int64_t xi = 0; xi < 16; ++xi) {
+        ks.gemm_packed(static_cast<std::size_t>(q.OC), static_cast<std::size_t>(t),
+                       static_cast<std::size_t>(q.C), T(1), pu.at(xi), false,
+                       V.data() + xi * q.C * t, static_cast<std::size_t>(t), T(0),
+                       M.data() + xi * q.OC * t, static_cast<std::size_t>(t), scratch.data());
+      }
+      wino_output_transform(q, M.data(), r0, r1, bias, y, rb);
+    }
+  });
+}
+
+// The backward on the Winograd path: any of gx (needs w), gw (needs x), gb (may be null). The
+// batch is split into kBatchChunks fixed chunks of images (in parallel); each chunk's tile rows
+// go in blocks, in order: dM from gy, then dU += dM V^T (V from x), then dX from U^T dM. The
+// chunks' dU are added in chunk order, so the result does not depend on the thread count.
+template <class T>
+void wino_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb) {
+  const WinoGeom q = WinoGeom::make<T>(g);
+  const kernels::KernelSet<T>& ks = active_kernels().of<T>();
+  const int64_t usize = 16 * q.OC * q.C, tmax = q.R * q.S();
+  WinoPacked<T> pu;  // U[xi]^T, for the input gradient
+  if (gx != nullptr) {
+    std::vector<T> U(static_cast<std::size_t>(usize));
+    wino_weight_transform(q, w, U.data());
+    pu = WinoPacked<T>(ks, q, U.data(), true);
+  }
+  const int64_t chunks = std::min<int64_t>(q.N, kBatchChunks);
+  if (chunks == 0) {  // an empty batch
+    if (gw != nullptr) std::fill(gw, gw + q.OC * q.C * 9, T(0));
+    if (gb != nullptr) std::fill(gb, gb + q.OC, T(0));
+    return;
+  }
+  const bool dut = q.C < q.OC;  // dU stored transposed ([xi][c][oc])
+  std::vector<T> dU(gw != nullptr ? static_cast<std::size_t>(chunks * usize) : 0);
+  parallel_for(0, static_cast<std::size_t>(chunks), 1, [&](std::size_t clo, std::size_t chi) {
+    WinoBuffer<T> V(16 * q.C * tmax);
+    WinoBuffer<T> M(16 * q.OC * tmax);
+    WinoBuffer<T> scratch(static_cast<int64_t>(
+        std::max({gemm_scratch<T>(q.C, tmax, q.OC), gemm_scratch<T>(q.OC, q.C, tmax),
+                  gemm_scratch<T>(q.C, q.OC, tmax)})));
+    WinoRows<T> rb(q);
+    for (auto ci = static_cast<int64_t>(clo); ci < static_cast<int64_t>(chi); ++ci) {
+      const int64_t n0 = q.N * ci / chunks, n1 = q.N * (ci + 1) / chunks;
+      if (gx != nullptr) {
+        std::fill(gx + n0 * q.C * q.H * q.W, gx + n1 * q.C * q.H * q.W, T(0));
+      }
+      T* du = gw != nullptr ? dU.data() + ci * usize : nullptr;
+      for (int64_t r0 = n0 * q.TH; r0 < n1 * q.TH; r0 += q.R) {
+        const int64_t r1 = std::min(n1 * q.TH, r0 + q.R), t = (r1 - r0) * q.S();
+        const auto st = static_cast<std::size_t>(t);
+        wino_grad_output_transform(q, gy, r0, r1, M.data(), rb);
+        if (du != nullptr) {
+          wino_input_transform(q, x, r0, r1, V.data(), rb);
+          const T beta = r0 == n0 * q.TH ? T(0) : T(1);
+          for (int64_t xi = 0; xi < 16; ++xi) {
+            const T* dm = M.data() + xi * q.OC * t;
+            const T* v = V.data() + xi * q.C * t;
+            // The GEMM packs its first operand with a transpose: the smaller of dM and V.
+            const bool tr = dut;
+            kernels::gemm<T>(false, true, static_cast<std::size_t>(tr ? q.C : q.OC),
+                             static_cast<std::size_t>(tr ? q.OC : q.C), st, T(1), tr ? v : dm, st,
+                             tr ? dm : v, st, beta, du + xi * q.OC * q.C,
+                             static_cast<std::size_t>(tr ? q.OC : q.C), scratch.data());
+          }
+        }
+        if (gx != nullptr) {
+          for (int64_t xi = 0; xi < 16; ++xi) {
+            ks.gemm_packed(static_cast<std::size_t>(q.C), st, static_cast<std::size_t>(q.OC), T(1),
+                           pu.at(xi), false, M.data() + xi * q.OC * t, st, T(0),
+                           V.data() + xi * q.C * t, st, scratch.data());
+          }
+          wino_input_grad_transform(q, V.data(), r0, r1, gx, rb);
+        }
+      }
+    }
+  });
+  if (gw != nullptr) {
+    T* sum = dU.data();
+    for (int64_t ci = 1; ci < chunks; ++ci) {
+      kernels::binary<T>(kernels::BinaryOp::add, static_cast<std::size_t>(usize), sum,
+                         dU.data() + ci * usize, sum);
+    }
+    wino_weight_grad_transform(q, sum, dut, gw);
+  }
+  if (gb != nullptr) bias_grad(q.N, q.OC, q.OH * q.OW, gy, gb);
+}
+
+}  // namespace ember::F::detail
