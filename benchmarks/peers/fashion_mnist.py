@@ -38,7 +38,7 @@ def model():
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--epochs", type=int, default=2)  # as examples/fashion_mnist
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=1)
