@@ -1,6 +1,6 @@
-// ember: the row splits of the Winograd F(2x2, 3x3) transforms (functional/conv.hpp):
-// the even and odd columns of zero-padded rows, and the adjoint (scatter-add back into the rows);
-// arch-tagged, called through the kernel table.
+// ember: the row splits of the Winograd F(2x2, 3x3) transforms
+// (functional/detail/conv_winograd.hpp): the even and odd columns of zero-padded rows, and the
+// adjoint (scatter-add back into the rows); arch-tagged, called through the kernel table.
 //
 // Split: for r < rows, k < n, with s = 2k - pad:
 //   e[r * lde + k] = x[r * ldx + s], o[r * lde + k] = x[r * ldx + s + 1], zero where the column
