@@ -510,43 +510,36 @@ Tensor<T> conv2d_impl(const Tensor<T>& input, const Tensor<T>& weight, const Ten
       [&](Tensor<T>& out) {
         const bool need_x = input.requires_grad(), need_w = weight.requires_grad(),
                    need_b = has_bias && bias.requires_grad();
-        autograd::record(out, "ConvolutionBackward", {input, weight, bias},
-                         [g, need_x, need_w, need_b,
-                          sx = need_w ? autograd::save(x, "conv2d") : autograd::SavedTensor<T>(),
-                          sw = need_x ? autograd::save(w, "conv2d") : autograd::SavedTensor<T>()](
-                             const Tensor<T>& grad) -> std::vector<Tensor<T>> {
-                           const Tensor<T> gy = grad.contiguous();
-                           Tensor<T> gx, gw, gb;
-                           if (use_winograd(g)) {
-                             if (need_x) gx = empty<T>({g.N, g.win.C, g.win.H, g.win.W});
-                             if (need_w) gw = empty<T>({g.OC, g.Cg(), g.win.KH, g.win.KW});
-                             if (need_b) gb = empty<T>({g.OC});
-                             if (need_x || need_w) {
-                               wino_backward(g, need_w ? sx.get().data() : nullptr,
-                                             need_x ? sw.get().data() : nullptr, gy.data(),
-                                             need_x ? gx.data() : nullptr,
-                                             need_w ? gw.data() : nullptr,
-                                             need_b ? gb.data() : nullptr);
-                             } else if (need_b) {
-                               bias_grad(g.N, g.OC, g.L(), gy.data(), gb.data());
-                             }
-                             return {gx, gw, gb};
-                           }
-                           if (need_x) {
-                             gx = empty<T>({g.N, g.win.C, g.win.H, g.win.W});
-                             conv_backward_input(g, sw.get().data(), gy.data(), gx.data());
-                           }
-                           if (need_b) gb = empty<T>({g.OC});
-                           if (need_w) {
-                             // The bias gradient comes with the weight gradient's GEMMs.
-                             gw = empty<T>({g.OC, g.Cg(), g.win.KH, g.win.KW});
-                             conv_backward_weight(g, sx.get().data(), gy.data(), gw.data(),
-                                                  need_b ? gb.data() : nullptr);
-                           } else if (need_b) {
-                             bias_grad(g.N, g.OC, g.L(), gy.data(), gb.data());
-                           }
-                           return {gx, gw, gb};
-                         });
+        autograd::record(
+            out, "ConvolutionBackward", {input, weight, bias},
+            [g, need_x, need_w, need_b,
+             sx = need_w ? autograd::save(x, "conv2d") : autograd::SavedTensor<T>(),
+             sw = need_x ? autograd::save(w, "conv2d") : autograd::SavedTensor<T>()](
+                const Tensor<T>& grad) -> std::vector<Tensor<T>> {
+              const Tensor<T> gy = grad.contiguous();
+              Tensor<T> gx, gw, gb;
+              if (need_x) gx = empty<T>({g.N, g.win.C, g.win.H, g.win.W});
+              if (need_w) gw = empty<T>({g.OC, g.Cg(), g.win.KH, g.win.KW});
+              if (need_b) gb = empty<T>({g.OC});
+              T* gb_data = need_b ? gb.data() : nullptr;
+              if (use_winograd(g) && (need_x || need_w)) {
+                // One pass for all the gradients asked for.
+                wino_backward(g, need_w ? sx.get().data() : nullptr,
+                              need_x ? sw.get().data() : nullptr, gy.data(),
+                              need_x ? gx.data() : nullptr, need_w ? gw.data() : nullptr, gb_data);
+              } else {
+                if (need_x) {
+                  conv_backward_input(g, sw.get().data(), gy.data(), gx.data());
+                }
+                if (need_w) {
+                  // The bias gradient comes with the weight gradient's GEMMs.
+                  conv_backward_weight(g, sx.get().data(), gy.data(), gw.data(), gb_data);
+                } else if (need_b) {
+                  bias_grad(g.N, g.OC, g.L(), gy.data(), gb_data);
+                }
+              }
+              return {gx, gw, gb};
+            });
       });
 }
 
