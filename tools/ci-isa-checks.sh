@@ -1,8 +1,10 @@
 #!/bin/sh
 # CI: proves the kernel dispatch never executes an instruction the CPU lacks, and runs the NEON
-# kernels. Needs the kernel tests built in build/ (the README test command, tools/run-tests.sh).
-#  1. build/tests/kernels_test_* under qemu-x86_64 -cpu Nehalem (SSE4.2, no AVX) and -cpu Haswell
-#     (AVX2 + FMA, no AVX-512); EMBER_ISA=avx512 under Nehalem is capped to sse2 with a warning.
+# kernels. Needs the kernel tests built in build-tests/ (the README test command,
+# tools/run-tests.sh).
+#  1. build-tests/tests/kernels_test_* under qemu-x86_64 -cpu Nehalem (SSE4.2, no AVX) and
+#     -cpu Haswell (AVX2 + FMA, no AVX-512); EMBER_ISA=avx512 under Nehalem is capped to sse2
+#     with a warning.
 #  2. the kernel tests cross-built for aarch64 (cmake/toolchains/aarch64-linux-gnu.cmake) and run
 #     under qemu-aarch64, which selects the scalar and neon tables; the neon unit's symbols are
 #     checked like the x86 ones.
@@ -14,13 +16,13 @@ fail() { echo "ci-isa-checks: FAIL: $*" >&2; exit 1; }
 # qemu warns once per CPUID feature its TCG lacks (pcid, x2apic, ...): noise, not errors.
 quiet() { grep -v "TCG doesn't support requested feature" || true; }
 
-tests=$(ls build/tests/kernels_test_* 2>/dev/null | grep -v '\.cmake$' || true)
-[ -n "$tests" ] || fail "no build/tests/kernels_test_* executables; run ./tools/run-tests.sh first"
+tests=$(ls build-tests/tests/kernels_test_* 2>/dev/null | grep -v '\.cmake$' || true)
+[ -n "$tests" ] || fail "no build-tests/tests/kernels_test_* executables; run ./tools/run-tests.sh first"
 
 # ---- 1. x86-64 CPUs without AVX / without AVX-512 -------------------------------------------
 # What each emulated CPU reports decides what the test proves, so check it first.
 check_cpu() {  # cpu, expected "ISAs usable" line
-  out=$(qemu-x86_64 -cpu "$1" build/examples/ember_sysinfo 2>&1 | quiet)
+  out=$(qemu-x86_64 -cpu "$1" build-tests/examples/ember_sysinfo 2>&1 | quiet)
   echo "$out" | sed -n 's/^/  /; 2,4p'
   echo "$out" | grep -q "^ISAs usable: *$2\$" || fail "-cpu $1: expected usable ISAs '$2'"
 }
@@ -32,8 +34,8 @@ for cpu in Nehalem Haswell; do
   esac
   for t in $tests; do
     start=$(date +%s)
-    if ! qemu-x86_64 -cpu "$cpu" "$t" >"build/qemu-$cpu-$(basename "$t").log" 2>&1; then
-      quiet <"build/qemu-$cpu-$(basename "$t").log" | tail -40
+    if ! qemu-x86_64 -cpu "$cpu" "$t" >"build-tests/qemu-$cpu-$(basename "$t").log" 2>&1; then
+      quiet <"build-tests/qemu-$cpu-$(basename "$t").log" | tail -40
       fail "$t under -cpu $cpu"
     fi
     echo "  ok $(basename "$t") ($(($(date +%s) - start)) s)"
@@ -41,7 +43,7 @@ for cpu in Nehalem Haswell; do
 done
 
 echo "[isa] EMBER_ISA=avx512 under -cpu Nehalem is capped to sse2 with one warning line"
-out=$(EMBER_ISA=avx512 qemu-x86_64 -cpu Nehalem build/examples/ember_sysinfo 2>&1 | quiet)
+out=$(EMBER_ISA=avx512 qemu-x86_64 -cpu Nehalem build-tests/examples/ember_sysinfo 2>&1 | quiet)
 warn="ember: EMBER_ISA: ISA 'avx512' is not supported here (CPU lacks it); using 'sse2'"
 [ "$(echo "$out" | grep -c -F "$warn")" = 1 ] || fail "expected the warning: $warn"
 [ "$(echo "$out" | grep -c '^ember: ')" = 1 ] || fail "expected exactly one warning line"

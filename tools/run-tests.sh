@@ -1,13 +1,13 @@
 #!/bin/sh
 # The README's test command: installs what is missing, builds everything and runs the test suite.
 # Options (for CI and developers):
-#   --sanitize        build with -fsanitize=address,undefined (in build-asan*/); any report fails
+#   --sanitize        build with -fsanitize=address,undefined (in build-tests-asan*/); any report fails
 #   --compiler CXX    use another compiler (e.g. clang++-14), building in build-*<name>/
 # The extra builds skip the benchmarks, the header self-containment check and the consumer-package
 # tests (the README command builds and runs those), which keeps CI within its time budget.
 set -eu
 cd "$(dirname "$0")/.."
-build=build
+build=build-tests
 cxx=""
 sanitize=""
 while [ $# -gt 0 ]; do
@@ -18,13 +18,14 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-build=build${sanitize:+-asan}${cxx:+-$(basename "$cxx")}
+build=build-tests${sanitize:+-asan}${cxx:+-$(basename "$cxx")}
 extra=""
 case $cxx in clang*) extra="libomp-14-dev clang-14" ;; esac
 ./tools/install-deps.sh $extra
 echo "[tests] configuring and building in $build/"
 # Release with -O2 but without NDEBUG, so internal assertions stay on in tests; sanitized builds
-# use -O1 (AddressSanitizer's recommended level; it keeps CI's compile time in budget).
+# use -O1 (AddressSanitizer's recommended level; it keeps CI's compile time in budget). Not build/:
+# that is the benchmarks' release build (benchmarks/README.md), whose cached flags this would set.
 full=ON
 opt=-O2
 [ -n "$sanitize" ] && opt=-O1

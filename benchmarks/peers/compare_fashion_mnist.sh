@@ -12,6 +12,13 @@ set -eu
 cd "$(dirname "$0")/../.."
 bin="${EMBER_BUILD:-build}/examples/fashion_mnist"
 [ -x "$bin" ] || { echo "error: $bin not found; build it first (cmake --build build --target fashion_mnist)" >&2; exit 2; }
+# A build with other flags than a fresh Release's (-O3 -DNDEBUG; e.g. the test build's -O2 with
+# assertions) is slower, and its figures are no release build's.
+cache="$(dirname "$(dirname "$bin")")/CMakeCache.txt"
+if ! grep -q '^CMAKE_BUILD_TYPE:STRING=Release$' "$cache" 2>/dev/null ||
+  ! grep -q '^CMAKE_CXX_FLAGS_RELEASE:STRING=-O3 -DNDEBUG$' "$cache"; then
+  echo "warning: $bin is not a default Release build (-O3 -DNDEBUG); see benchmarks/README.md" >&2
+fi
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import torch' 2>/dev/null ||
   { echo "error: PyTorch missing: apt-get install --no-install-recommends python3-torch" >&2; exit 2; }
 
