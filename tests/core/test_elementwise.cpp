@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <cstring>
 #include <string>
 
 #include "check.hpp"
@@ -156,6 +158,24 @@ TEST_CASE("NaN propagates through maximum and minimum") {
   CHECK(std::isnan(mn(0)));
   CHECK(std::isnan(mn(1)));
   CHECK(mn(2) == 1.0);
+}
+
+TEST_CASE("relu and abs: the strided path gives the kernel's bits on NaN and signed zeros") {
+  // relu keeps NaN (PyTorch's rule) and -0.0; abs(-0.0) is +0.0. A transposed view takes the
+  // strided loop, the contiguous tensor the kernel.
+  const auto x = ember::tensor<float>({NAN, -0.0f, 0.0f, -1.5f, 2.5f, -INFINITY}).reshape({2, 3});
+  const auto xt = x.t().contiguous().t();  // same values, column-major strides
+  for (const bool relu : {true, false}) {
+    CAPTURE(relu);
+    const auto a = (relu ? x.relu() : x.abs()).contiguous();
+    const auto b = (relu ? xt.relu() : xt.abs()).contiguous();
+    CHECK(std::memcmp(a.data(), b.data(), 6 * sizeof(float)) == 0);
+  }
+  const auto r = x.relu().contiguous();
+  CHECK(std::isnan(r.data()[0]));
+  CHECK(std::signbit(r.data()[1]));
+  CHECK(r.data()[3] == 0.0f);
+  CHECK(!std::signbit(x.abs().contiguous().data()[1]));
 }
 
 TEST_CASE("a large contiguous op (threaded, kernel path) agrees with the strided path") {

@@ -1,6 +1,7 @@
 // The pooling fast paths (no padding, no dilation) against the general path they replace: the
 // same output and input-gradient bits, on odd sizes, overlapping / gapped / ceil_mode windows,
-// ties, infinities and NaN, and for 1 and 2 threads.
+// ties, infinities and NaN, and for 1 and 2 threads. Max pooling with the ReLU applied in its own
+// passes (nn::Sequential's ReLU -> max pool) against relu of the pool, likewise.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -34,6 +35,7 @@ Tensor<T> input(const ember::Shape& shape, uint64_t seed, bool with_nan) {
     if (i % 13 == 5) p[i] = -std::numeric_limits<T>::infinity();
     if (i % 17 == 3) p[i] = std::numeric_limits<T>::infinity();
     if (with_nan && i % 11 == 7) p[i] = std::numeric_limits<T>::quiet_NaN();
+    if (i % 19 == 2) p[i] = -T(0);
   }
   return x;
 }
@@ -153,4 +155,35 @@ TEST_CASE_TEMPLATE("max pool fast path: first maximum and first NaN win", T, flo
   const Tensor<T> g = x.grad().contiguous();
   const std::vector<T> expected{10, 0, 0, 20, 0, 0, 0, 0};
   CHECK(std::vector<T>(g.data(), g.data() + 8) == expected);
+}
+
+TEST_CASE_TEMPLATE("max pool with ReLU gives relu(max pool)'s bits", T, float, double) {
+  for (const Config& c : configs) {
+    const std::size_t nd = c.shape.size() - 2;
+    for (bool with_nan : {false, true}) {
+      for (bool fast : {false, true}) {
+        CAPTURE(ember::detail::concat("shape ", c.shape, " kernel ", c.kernel, " stride ", c.stride,
+                                      " ceil_mode ", c.ceil_mode, " nan ", with_nan, " fast ",
+                                      fast));
+        const Tensor<T> x = input<T>(c.shape, 5 + c.shape.back(), with_nan);
+        auto pool = [&](const Tensor<T>& t) {
+          return F::detail::max_pool("max_pool", t, nd, c.kernel, c.stride, 0, 1, c.ceil_mode,
+                                     fast);
+        };
+        auto fused = [&](const Tensor<T>& t) {
+          return F::detail::max_pool("max_pool", t, nd, c.kernel, c.stride, 0, 1, c.ceil_mode, fast,
+                                     true);
+        };
+        ember::set_num_threads(1);
+        const auto ref = run<T>(x, [&](const Tensor<T>& t) { return F::relu(pool(t)); });
+        const auto one = run<T>(x, fused);
+        ember::set_num_threads(2);
+        const auto two = run<T>(x, fused);
+        CHECK(same_bits(one.first, ref.first));
+        CHECK(same_bits(one.second, ref.second));
+        CHECK(same_bits(two.first, one.first));
+        CHECK(same_bits(two.second, one.second));
+      }
+    }
+  }
 }

@@ -128,37 +128,41 @@ TEST_CASE("Sequential chains modules and switches their mode") {
 // Sequential runs ReLU -> MaxPool as MaxPool -> ReLU (container.hpp): the same values and the
 // same gradients as the functions called in the written order.
 TEST_CASE("Sequential's ReLU before a max pool: same outputs and gradients as in order") {
-  ember::manual_seed(11);
-  nn::Sequential<float> net(nn::Conv2d<float>(nn::Conv2dOptions(2, 3, 3).padding(1)),
-                            nn::ReLU<float>(), nn::MaxPool2d<float>(2), nn::Flatten<float>(),
-                            nn::Linear<float>(3 * 3 * 3, 4), nn::ReLU<float>(),
-                            nn::MaxPool1d<float>(nn::MaxPool1dOptions(2).stride(1).padding(1)));
-  auto conv = net.at<nn::Conv2d<float>>(0);
-  auto fc = net.at<nn::Linear<float>>(4);
-  // Odd 7x7 planes (the pool drops the last row and column); the bias pushes many windows to all
-  // negative values and makes exact ties among the zeros.
-  Tensor<float> x = ember::randn<float>({2, 2, 7, 7});
-  x.requires_grad_(true);
-  {
-    ember::NoGradGuard no_grad;
-    conv->bias.sub_(0.5f);
+  // 7x7 planes: the pool drops the last row and column (its backward scatters); 6x6: 2x2 windows
+  // tile the planes (the backward kernel writes every element).
+  for (const int64_t side : {int64_t(7), int64_t(6)}) {
+    CAPTURE(side);
+    ember::manual_seed(11);
+    nn::Sequential<float> net(nn::Conv2d<float>(nn::Conv2dOptions(2, 3, 3).padding(1)),
+                              nn::ReLU<float>(), nn::MaxPool2d<float>(2), nn::Flatten<float>(),
+                              nn::Linear<float>(3 * 3 * 3, 4), nn::ReLU<float>(),
+                              nn::MaxPool1d<float>(nn::MaxPool1dOptions(2).stride(1).padding(1)));
+    auto conv = net.at<nn::Conv2d<float>>(0);
+    auto fc = net.at<nn::Linear<float>>(4);
+    // The bias pushes many windows to all negative values and makes exact ties among the zeros.
+    Tensor<float> x = ember::randn<float>({2, 2, side, side});
+    x.requires_grad_(true);
+    {
+      ember::NoGradGuard no_grad;
+      conv->bias.sub_(0.5f);
+    }
+    const Tensor<float> g = ember::randn<float>({2, 5});
+
+    const Tensor<float> y = net.forward(x);
+    y.backward(g);
+    const Tensor<float> gx = x.grad().clone(), gw = conv->weight.grad().clone(),
+                        gfc = fc->weight.grad().clone();
+    net.zero_grad();
+    x.set_grad(Tensor<float>());
+
+    const Tensor<float> h = ember::F::max_pool2d(ember::F::relu(conv->forward(x)), 2);
+    const Tensor<float> ref =
+        ember::F::max_pool1d(ember::F::relu(fc->forward(h.flatten(1))), 2, 1, 1);
+    ref.backward(g);
+    CHECK(y.sub(ref).abs().max().item() == 0.0f);
+    CHECK(gx.sub(x.grad()).abs().max().item() == 0.0f);
+    CHECK(gw.sub(conv->weight.grad()).abs().max().item() == 0.0f);
+    CHECK(gfc.sub(fc->weight.grad()).abs().max().item() == 0.0f);
+    CHECK(gx.abs().max().item() > 0.0f);  // the gradients are not trivially zero
   }
-  const Tensor<float> g = ember::randn<float>({2, 5});
-
-  const Tensor<float> y = net.forward(x);
-  y.backward(g);
-  const Tensor<float> gx = x.grad().clone(), gw = conv->weight.grad().clone(),
-                      gfc = fc->weight.grad().clone();
-  net.zero_grad();
-  x.set_grad(Tensor<float>());
-
-  const Tensor<float> h = ember::F::max_pool2d(ember::F::relu(conv->forward(x)), 2);
-  const Tensor<float> ref =
-      ember::F::max_pool1d(ember::F::relu(fc->forward(h.flatten(1))), 2, 1, 1);
-  ref.backward(g);
-  CHECK(y.sub(ref).abs().max().item() == 0.0f);
-  CHECK(gx.sub(x.grad()).abs().max().item() == 0.0f);
-  CHECK(gw.sub(conv->weight.grad()).abs().max().item() == 0.0f);
-  CHECK(gfc.sub(fc->weight.grad()).abs().max().item() == 0.0f);
-  CHECK(gx.abs().max().item() > 0.0f);  // the gradients are not trivially zero
 }

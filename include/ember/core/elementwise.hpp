@@ -462,8 +462,10 @@ EMBER_DETAIL_UNARY_RULE(Sigmoid, false, true, g.mul(out.mul(out.neg().add(T(1)))
   }
 
 EMBER_DETAIL_UNARY(neg, kernels::UnaryOp::neg, -a, Neg, false)
-EMBER_DETAIL_UNARY(abs, kernels::UnaryOp::abs, a < T(0) ? -a : a, Abs, false)
-EMBER_DETAIL_UNARY(relu, kernels::UnaryOp::relu, a > T(0) ? a : T(0), Relu, false)
+// The expressions are the strided path's; they give the kernels' bits (relu keeps NaN and -0.0,
+// abs(-0.0) is +0.0).
+EMBER_DETAIL_UNARY(abs, kernels::UnaryOp::abs, std::abs(a), Abs, false)
+EMBER_DETAIL_UNARY(relu, kernels::UnaryOp::relu, a < T(0) ? T(0) : a, Relu, false)
 EMBER_DETAIL_UNARY(sign, detail::no_kernel_t{}, a > T(0) ? T(1) : (a < T(0) ? T(-1) : a), Sign,
                    false)
 EMBER_DETAIL_UNARY(exp, kernels::UnaryOp::exp, std::exp(a), Exp, true)

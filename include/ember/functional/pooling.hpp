@@ -262,11 +262,25 @@ void max_pool2x2_backward_planes(const PoolGeom& g, const T* pg, const int32_t* 
   });
 }
 
-// allow_fast = false forces the general path (tests compare the two).
+// Applies ReLU to one plane's pooled outputs (with_relu below): v < 0 becomes 0, NaN and -0.0
+// stay (ReLU's rule); where v <= 0 (ReLU's gradient is zero) the argmax becomes -1, which both
+// backward paths skip, so no tap gets a gradient.
+template <class T, class I>
+void relu_pooled(int64_t n, T* y, I* at) {
+  if (at != nullptr) {  // branch-free loops: vectorised
+    for (int64_t o = 0; o < n; ++o) at[o] = y[o] <= T(0) ? I(-1) : at[o];
+  }
+  for (int64_t o = 0; o < n; ++o) y[o] = y[o] < T(0) ? T(0) : y[o];
+}
+
+// allow_fast = false forces the general path (tests compare the two). with_relu: relu(max pool),
+// the same values and gradients as F::relu of the pool, in the pool's passes (nn::Sequential
+// runs ReLU -> max pool so, see nn/container.hpp).
 template <class T>
 Tensor<T> max_pool(const std::string& who, const Tensor<T>& input, std::size_t nd,
                    const Ints& kernel, const Ints& stride, const Ints& padding,
-                   const Ints& dilation, bool ceil_mode, bool allow_fast = true) {
+                   const Ints& dilation, bool ceil_mode, bool allow_fast = true,
+                   bool with_relu = false) {
   const PoolGeom g = pool_geom(who, input, nd, kernel, stride, padding, dilation, ceil_mode, true);
   const Tensor<T> x = input.contiguous();
   const bool fast = allow_fast && pool_fast_ok<T>(g);
@@ -311,6 +325,10 @@ Tensor<T> max_pool(const std::string& who, const Tensor<T>& input, std::size_t n
                 if (pi) pi[o + ow] = static_cast<int32_t>(at);
               }
             }
+            if (with_relu) {
+              const int64_t o = p * g.OH * g.OW;
+              relu_pooled(g.OH * g.OW, py + o, pi ? pi + o : nullptr);
+            }
           });
         } else {
           int64_t* pi = keep_argmax ? argmax->i64.data() : nullptr;
@@ -323,6 +341,10 @@ Tensor<T> max_pool(const std::string& who, const Tensor<T>& input, std::size_t n
                 max_window(plane, g, oh, ow, py[o], at);
                 if (pi) pi[o] = at;
               }
+            }
+            if (with_relu) {
+              const int64_t o = p * g.OH * g.OW;
+              relu_pooled(g.OH * g.OW, py + o, pi ? pi + o : nullptr);
             }
           });
         }

@@ -11,7 +11,8 @@
 // relu(max_pool(x)) are the same values, and the gradients are the same too (where the window's
 // maximum is positive both pick the same first-maximum tap; elsewhere the ReLU zeroes it; a NaN is
 // the first NaN tap either way). Only the sign of a zero output can differ (a window whose
-// maximum is -0.0). The ReLU then touches a quarter of the elements (2x2 pool) in both passes.
+// maximum is -0.0). The pool applies the ReLU to its outputs as it writes them (forward_relu), so
+// the pair costs one pass forward and one backward.
 #pragma once
 
 #include <memory>
@@ -86,7 +87,7 @@ class Sequential : public UnaryModule<T> {
     Tensor<T> y = x;
     for (std::size_t i = 0; i < modules_.size(); ++i) {
       if (i + 1 < modules_.size() && relu_then_max_pool(i)) {
-        y = modules_[i]->forward(modules_[i + 1]->forward(y));  // see the top of this file
+        y = max_pool_relu(*modules_[i + 1], y);  // see the top of this file
         ++i;
       } else {
         y = modules_[i]->forward(y);
@@ -119,6 +120,11 @@ class Sequential : public UnaryModule<T> {
     const std::type_info& a = typeid(*modules_[i]);
     const std::type_info& b = typeid(*modules_[i + 1]);
     return a == typeid(ReLU<T>) && (b == typeid(MaxPool2d<T>) || b == typeid(MaxPool1d<T>));
+  }
+
+  static Tensor<T> max_pool_relu(UnaryModule<T>& pool, const Tensor<T>& x) {
+    if (auto* p2 = dynamic_cast<MaxPool2d<T>*>(&pool)) return p2->forward_relu(x);
+    return static_cast<MaxPool1d<T>&>(pool).forward_relu(x);
   }
 
   std::vector<std::shared_ptr<UnaryModule<T>>> modules_;

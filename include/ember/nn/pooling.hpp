@@ -74,6 +74,13 @@ class MaxPoolNd : public UnaryModule<T> {
                            name());
     }
   }
+  // relu(forward(x)) in the pool's own passes: the same values and gradients (nn::Sequential
+  // uses it for a ReLU followed by this pool; see nn/container.hpp).
+  Tensor<T> forward_relu(const Tensor<T>& x) {
+    const auto& o = options_;
+    return F::detail::max_pool(name(), x, D, o.kernel_size(), o.stride(), o.padding(), o.dilation(),
+                               o.ceil_mode(), true, true);
+  }
   std::string name() const override { return D == 1 ? "MaxPool1d" : "MaxPool2d"; }
   std::string extra_repr() const override {
     const auto& o = options_;
