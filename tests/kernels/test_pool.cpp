@@ -1,8 +1,8 @@
 // The 2x2 stride 2 max pool kernel and its backward on every ISA this CPU supports, bit for bit
 // against a reference written here (the general pooling rule: the first tap that is the maximum
 // wins, the first NaN tap wins over everything) and against the scalar table: widths around the
-// vector widths (7, 14 and 16 outputs per row and their neighbours), strided rows, ties, signed
-// zeros, infinities and NaNs with distinct payloads.
+// vector widths (7, 14 and 16 outputs per row and their neighbours, rows of up to 8 in pairs),
+// strided rows, ties, signed zeros, infinities and NaNs with distinct payloads.
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -19,10 +19,13 @@ namespace {
 struct PoolShape {
   std::size_t rows, cols, ldx_pad, ldy_pad;  // ldx = 2 cols + ldx_pad, ldy = cols + ldy_pad
 };
+// Up to 8 outputs per row with contiguous output rows take AVX-512's two-rows-per-vector path
+// (an odd row count leaves one row to the one-row path); padded output rows do not.
 const PoolShape shapes[] = {{1, 1, 0, 0},  {2, 3, 0, 0},  {3, 7, 0, 0},  {14, 14, 0, 0},
                             {7, 7, 0, 0},  {2, 8, 0, 0},  {2, 9, 1, 2},  {3, 15, 0, 0},
                             {3, 16, 0, 0}, {3, 17, 3, 1}, {2, 31, 0, 0}, {2, 32, 1, 0},
-                            {2, 33, 0, 5}, {5, 50, 2, 3}, {0, 4, 0, 0},  {4, 0, 0, 0}};
+                            {2, 33, 0, 5}, {5, 50, 2, 3}, {0, 4, 0, 0},  {4, 0, 0, 0},
+                            {9, 1, 0, 0},  {6, 4, 2, 0},  {5, 8, 0, 0},  {4, 5, 1, 1}};
 
 template <class T>
 bool same_bits(T a, T b) {

@@ -71,21 +71,13 @@ void max_pool2x2_backward_row_generic(std::size_t c0, std::size_t cols, const T*
 }
 
 #if defined(__AVX512F__)
-// 16 outputs (columns c0 .. c0 + n - 1, n <= 16) of one row, AVX-512 masked loads and stores.
+// The window taps of 16 outputs from two 32-float source rows t = (t0, t1) and b = (b0, b1):
+// output lane l reads t[even[l]], t[odd[l]], b[even[l]], b[odd[l]], and its first tap is at
+// offset pos[l] from x. Writes the lanes of kout.
 template <class Arch>
-inline void max_pool2x2_avx512_chunk(std::size_t n, const float* x0, const float* x1,
-                                     std::int32_t ldx, std::int32_t base, float* y,
-                                     std::int32_t* at) noexcept {
-  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-  const auto in = static_cast<unsigned>(2 * n);  // input floats per row
-  const auto klo = static_cast<__mmask16>(in >= 16 ? 0xffffu : (1u << in) - 1u);
-  const auto khi = static_cast<__mmask16>(in >= 32  ? 0xffffu
-                                          : in > 16 ? (1u << (in - 16)) - 1u
-                                                    : 0u);
-  const auto kout = static_cast<__mmask16>(n >= 16 ? 0xffffu : (1u << n) - 1u);
-  const __m512 t0 = _mm512_maskz_loadu_ps(klo, x0), t1 = _mm512_maskz_loadu_ps(khi, x0 + 16);
-  const __m512 b0 = _mm512_maskz_loadu_ps(klo, x1), b1 = _mm512_maskz_loadu_ps(khi, x1 + 16);
+inline void max_pool2x2_avx512_core(__m512 t0, __m512 t1, __m512 b0, __m512 b1, __m512i even,
+                                    __m512i odd, std::int32_t ldx, __m512i pos, __mmask16 kout,
+                                    float* y, std::int32_t* at) noexcept {
   const __m512 a = _mm512_permutex2var_ps(t0, even, t1);
   const __m512 b = _mm512_permutex2var_ps(t0, odd, t1);
   const __m512 c = _mm512_permutex2var_ps(b0, even, b1);
@@ -112,23 +104,99 @@ inline void max_pool2x2_avx512_chunk(std::size_t n, const float* x0, const float
     off = _mm512_mask_blend_epi32(ic, off, _mm512_set1_epi32(ldx));
     off = _mm512_mask_blend_epi32(ib, off, _mm512_set1_epi32(1));
     off = _mm512_mask_blend_epi32(ia, off, _mm512_setzero_si512());
-    const __m512i col2 = _mm512_slli_epi32(
-        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), 1);
-    const __m512i idx = _mm512_add_epi32(_mm512_add_epi32(_mm512_set1_epi32(base), col2), off);
-    _mm512_mask_storeu_epi32(at, kout, idx);
+    _mm512_mask_storeu_epi32(at, kout, _mm512_add_epi32(pos, off));
   }
+}
+
+// (Helpers templated on Arch, like every function here: a per-ISA unit must not emit untagged
+// inline symbols, DESIGN section 3.)
+template <class Arch>
+inline __m512i pool_lanes() noexcept {
+  return _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+}
+
+// Lanes [0, k) of 16.
+template <class Arch>
+inline __mmask16 pool_first(std::size_t k) noexcept {
+  return static_cast<__mmask16>(k >= 16 ? 0xffffu : (1u << k) - 1u);
+}
+
+// 16 outputs (columns c0 .. c0 + n - 1, n <= 16) of one row, AVX-512 masked loads and stores.
+template <class Arch>
+inline void max_pool2x2_avx512_chunk(std::size_t n, const float* x0, const float* x1,
+                                     std::int32_t ldx, std::int32_t base, float* y,
+                                     std::int32_t* at) noexcept {
+  const __m512i lane2 = _mm512_slli_epi32(pool_lanes<Arch>(), 1);
+  const auto in = 2 * n;  // input floats per row
+  const __mmask16 klo = pool_first<Arch>(in), khi = in > 16 ? pool_first<Arch>(in - 16) : 0;
+  const __m512 t0 = _mm512_maskz_loadu_ps(klo, x0), t1 = _mm512_maskz_loadu_ps(khi, x0 + 16);
+  const __m512 b0 = _mm512_maskz_loadu_ps(klo, x1), b1 = _mm512_maskz_loadu_ps(khi, x1 + 16);
+  max_pool2x2_avx512_core<Arch>(
+      t0, t1, b0, b1, lane2, _mm512_add_epi32(lane2, _mm512_set1_epi32(1)), ldx,
+      _mm512_add_epi32(_mm512_set1_epi32(base), lane2), pool_first<Arch>(n), y, at);
+}
+
+// Two output rows of n <= 8 outputs in one 16-lane chunk, for rows of y that follow each other
+// (ldy == n): lanes [0, n) are row r, lanes [n, 2n) row r + 1. A row's n outputs alone would leave
+// half the lanes or more idle (7 outputs: a 14x14 plane's pool).
+template <class Arch>
+struct PoolTwoRows {
+  __m512i even, odd;  // tap positions in (row r's 2n floats, row r + 1's 2n floats)
+  __m512i col;        // each lane's first tap, from row r's start: 2l, or 2 ldx + 2 (l - n)
+  __m512i lo, hi;     // backward: taps of row r, of row r + 1, from (first taps, second taps)
+  __mmask16 k;        // the 2n lanes (and the 2n floats of an input row)
+  PoolTwoRows(std::size_t n, std::int32_t ldx) noexcept {
+    const __m512i lane = pool_lanes<Arch>(), nv = _mm512_set1_epi32(static_cast<int>(n));
+    const __mmask16 first = pool_first<Arch>(n);
+    const __m512i rel = _mm512_slli_epi32(_mm512_sub_epi32(lane, nv), 1);  // 2 (l - n)
+    even = _mm512_mask_blend_epi32(first, _mm512_add_epi32(rel, _mm512_set1_epi32(16)),
+                                   _mm512_slli_epi32(lane, 1));
+    odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+    col = _mm512_mask_blend_epi32(first, _mm512_add_epi32(rel, _mm512_set1_epi32(2 * ldx)),
+                                  _mm512_slli_epi32(lane, 1));
+    // Tap j of a row pair: (j odd ? second : first)[j / 2 (+ n for row r + 1)].
+    lo = _mm512_add_epi32(_mm512_srli_epi32(lane, 1),
+                          _mm512_slli_epi32(_mm512_and_si512(lane, _mm512_set1_epi32(1)), 4));
+    hi = _mm512_add_epi32(lo, nv);
+    k = pool_first<Arch>(2 * n);
+  }
+};
+
+template <class Arch>
+inline void max_pool2x2_avx512_two_rows(const PoolTwoRows<Arch>& t, const float* x,
+                                        std::int32_t ldx, std::int32_t base, float* y,
+                                        std::int32_t* at) noexcept {
+  const __m512 t0 = _mm512_maskz_loadu_ps(t.k, x), t1 = _mm512_maskz_loadu_ps(t.k, x + 2 * ldx);
+  const __m512 b0 = _mm512_maskz_loadu_ps(t.k, x + ldx);
+  const __m512 b1 = _mm512_maskz_loadu_ps(t.k, x + 3 * ldx);
+  max_pool2x2_avx512_core<Arch>(t0, t1, b0, b1, t.even, t.odd, ldx,
+                                _mm512_add_epi32(_mm512_set1_epi32(base), t.col), t.k, y, at);
+}
+
+template <class Arch>
+inline void max_pool2x2_backward_avx512_two_rows(const PoolTwoRows<Arch>& t, const float* gy,
+                                                 const std::int32_t* at, std::int32_t ldx,
+                                                 std::int32_t base, float* g0) noexcept {
+  const __m512 g = _mm512_add_ps(_mm512_maskz_loadu_ps(t.k, gy), _mm512_setzero_ps());
+  const __m512i rel = _mm512_sub_epi32(_mm512_maskz_loadu_epi32(t.k, at),
+                                       _mm512_add_epi32(_mm512_set1_epi32(base), t.col));
+  const __m512 a = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(rel, _mm512_setzero_si512()), g);
+  const __m512 b = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(rel, _mm512_set1_epi32(1)), g);
+  const __m512 c = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(rel, _mm512_set1_epi32(ldx)), g);
+  const __m512 d = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(rel, _mm512_set1_epi32(ldx + 1)), g);
+  _mm512_mask_storeu_ps(g0, t.k, _mm512_permutex2var_ps(a, t.lo, b));
+  _mm512_mask_storeu_ps(g0 + ldx, t.k, _mm512_permutex2var_ps(c, t.lo, d));
+  _mm512_mask_storeu_ps(g0 + 2 * ldx, t.k, _mm512_permutex2var_ps(a, t.hi, b));
+  _mm512_mask_storeu_ps(g0 + 3 * ldx, t.k, _mm512_permutex2var_ps(c, t.hi, d));
 }
 
 template <class Arch>
 inline void max_pool2x2_backward_avx512_chunk(std::size_t n, const float* gy,
                                               const std::int32_t* at, std::int32_t ldx,
                                               std::int32_t base, float* g0, float* g1) noexcept {
-  const auto in = static_cast<unsigned>(2 * n);
-  const auto klo = static_cast<__mmask16>(in >= 16 ? 0xffffu : (1u << in) - 1u);
-  const auto khi = static_cast<__mmask16>(in >= 32  ? 0xffffu
-                                          : in > 16 ? (1u << (in - 16)) - 1u
-                                                    : 0u);
-  const auto kout = static_cast<__mmask16>(n >= 16 ? 0xffffu : (1u << n) - 1u);
+  const auto in = 2 * n;
+  const __mmask16 klo = pool_first<Arch>(in), khi = in > 16 ? pool_first<Arch>(in - 16) : 0;
+  const __mmask16 kout = pool_first<Arch>(n);
   const __m512 g = _mm512_add_ps(_mm512_maskz_loadu_ps(kout, gy), _mm512_setzero_ps());
   const __m512i col2 =
       _mm512_slli_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), 1);
@@ -216,7 +284,20 @@ template <class Arch, class T>
 void max_pool2x2(std::size_t rows, std::size_t cols, const T* x, std::size_t ldx, T* y,
                  std::size_t ldy, std::int32_t* at) noexcept {
   const auto ld = static_cast<std::int32_t>(ldx);
-  for (std::size_t r = 0; r < rows; ++r) {
+  std::size_t r = 0;
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<T, float> && std::is_base_of_v<xsimd::avx512f, Arch>) {
+    if (cols <= 8 && ldy == cols && rows >= 2) {
+      const PoolTwoRows<Arch> t(cols, ld);
+      for (; r + 2 <= rows; r += 2) {
+        max_pool2x2_avx512_two_rows<Arch>(t, x + 2 * r * ldx, ld,
+                                          static_cast<std::int32_t>(2 * r * ldx), y + r * ldy,
+                                          at ? at + r * ldy : nullptr);
+      }
+    }
+  }
+#endif
+  for (; r < rows; ++r) {
     const T* x0 = x + 2 * r * ldx;
     const T* x1 = x0 + ldx;
     T* yr = y + r * ldy;
@@ -252,7 +333,20 @@ template <class Arch, class T>
 void max_pool2x2_backward(std::size_t rows, std::size_t cols, const T* gy, const std::int32_t* at,
                           std::size_t ldy, T* gx, std::size_t ldx) noexcept {
   const auto ld = static_cast<std::int32_t>(ldx);
-  for (std::size_t r = 0; r < rows; ++r) {
+  std::size_t r = 0;
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<T, float> && std::is_base_of_v<xsimd::avx512f, Arch>) {
+    if (cols <= 8 && ldy == cols && rows >= 2) {
+      const PoolTwoRows<Arch> t(cols, ld);
+      for (; r + 2 <= rows; r += 2) {
+        max_pool2x2_backward_avx512_two_rows<Arch>(t, gy + r * ldy, at + r * ldy, ld,
+                                                   static_cast<std::int32_t>(2 * r * ldx),
+                                                   gx + 2 * r * ldx);
+      }
+    }
+  }
+#endif
+  for (; r < rows; ++r) {
     T* g0 = gx + 2 * r * ldx;
     T* g1 = g0 + ldx;
     const T* gr = gy + r * ldy;
