@@ -37,7 +37,7 @@
 #include "ember/error.hpp"
 #include "ember/functional/conv_args.hpp"
 #include "ember/functional/detail/conv_geom.hpp"
-#include "ember/functional/detail/conv_winograd.hpp"
+#include "ember/functional/detail/conv_winograd4.hpp"
 #include "ember/kernels/dispatch.hpp"
 #include "ember/kernels/im2col.hpp"
 #include "ember/kernels/parallel.hpp"

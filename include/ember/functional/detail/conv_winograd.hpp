@@ -49,11 +49,16 @@ struct WinoGeom {
   int64_t N, C, OC, H, W, OH, OW, ph, pw;
   int64_t TH, TW;  // tiles per column / row
   int64_t R;       // tile rows per block
+  // m: the output tile size (2 for F(2x2, 3x3), 4 for F(4x4, 3x3)); (m + 2)^2 transformed
+  // matrices.
   template <class T>
-  static WinoGeom make(const ConvGeom& g) {
+  static WinoGeom make(const ConvGeom& g, int64_t m = 2) {
     const auto& w = g.win;
-    WinoGeom q{g.N, w.C, g.OC, w.H, w.W, w.OH, w.OW, w.ph, w.pw, (w.OH + 1) / 2, (w.OW + 1) / 2, 1};
-    const int64_t per_row = 16 * (q.C + q.OC) * (q.TW + 1) * static_cast<int64_t>(sizeof(T));
+    WinoGeom q{
+        g.N, w.C, g.OC, w.H, w.W, w.OH, w.OW, w.ph, w.pw, (w.OH + m - 1) / m, (w.OW + m - 1) / m,
+        1};
+    const int64_t per_row =
+        (m + 2) * (m + 2) * (q.C + q.OC) * (q.TW + 1) * static_cast<int64_t>(sizeof(T));
     q.R = std::max<int64_t>(1, kWinoBlockBytes / per_row);
     return q;
   }
@@ -381,18 +386,19 @@ struct WinoBuffer {
   T* data() { return p.get(); }
 };
 
-// U[xi] (or U[xi]^T) packed for gemm_packed, one per xi.
+// U[xi] (or U[xi]^T) packed for gemm_packed, one per xi < nx (16 for F(2x2), 36 for F(4x4)).
 template <class T>
 struct WinoPacked {
   std::size_t stride = 0;
   std::vector<T> data;
   WinoPacked() = default;
-  WinoPacked(const kernels::KernelSet<T>& ks, const WinoGeom& q, const T* U, bool transposed) {
+  WinoPacked(const kernels::KernelSet<T>& ks, const WinoGeom& q, const T* U, bool transposed,
+             int64_t nx = 16) {
     const auto m = static_cast<std::size_t>(transposed ? q.C : q.OC);
     const auto k = static_cast<std::size_t>(transposed ? q.OC : q.C);
     stride = kernels::gemm_packed_a_size<T>(m, k);
-    data.resize(16 * stride);
-    for (int64_t xi = 0; xi < 16; ++xi) {
+    data.resize(static_cast<std::size_t>(nx) * stride);
+    for (int64_t xi = 0; xi < nx; ++xi) {
       ks.gemm_pack_a(transposed, m, k, U + xi * q.OC * q.C, static_cast<std::size_t>(q.C), at(xi));
     }
   }
@@ -400,49 +406,88 @@ struct WinoPacked {
   T* at(int64_t xi) { return data.data() + static_cast<std::size_t>(xi) * stride; }
 };
 
-// The forward on the Winograd path (use_winograd(g)): blocks of tile rows in parallel, each
-// computed by one thread (the result does not depend on the split).
-template <class T>
-void wino_forward(const ConvGeom& g, const T* x, const T* w, T* y, const T* bias = nullptr) {
-  const WinoGeom q = WinoGeom::make<T>(g);
+// F(2x2, 3x3) for the drivers below: tile size, number of transformed matrices, the per-thread
+// row buffers and the transforms. conv_winograd4.hpp's Wino4 is the same for F(4x4, 3x3).
+struct Wino2 {
+  static constexpr int64_t kTile = 2, kNx = 16;
+  template <class T>
+  using Rows = WinoRows<T>;
+  template <class T>
+  static void weight_transform(const WinoGeom& q, const T* w, T* U) {
+    wino_weight_transform(q, w, U);
+  }
+  template <class T>
+  static void weight_grad_transform(const WinoGeom& q, const T* dU, bool transposed, T* gw) {
+    wino_weight_grad_transform(q, dU, transposed, gw);
+  }
+  template <class T>
+  static void input_transform(const WinoGeom& q, const T* x, int64_t r0, int64_t r1, T* V,
+                              Rows<T>& rb) {
+    wino_input_transform(q, x, r0, r1, V, rb);
+  }
+  template <class T>
+  static void output_transform(const WinoGeom& q, const T* M, int64_t r0, int64_t r1, const T* bias,
+                               T* y, Rows<T>& rb) {
+    wino_output_transform(q, M, r0, r1, bias, y, rb);
+  }
+  template <class T>
+  static void grad_output_transform(const WinoGeom& q, const T* gy, int64_t r0, int64_t r1, T* dM,
+                                    Rows<T>& rb) {
+    wino_grad_output_transform(q, gy, r0, r1, dM, rb);
+  }
+  template <class T>
+  static void input_grad_transform(const WinoGeom& q, const T* dV, int64_t r0, int64_t r1, T* gx,
+                                   Rows<T>& rb) {
+    wino_input_grad_transform(q, dV, r0, r1, gx, rb);
+  }
+};
+
+// The forward of algorithm A (Wino2 or Wino4): blocks of tile rows in parallel, each computed by
+// one thread (the result does not depend on the split).
+template <class A, class T>
+void wino_forward_with(const ConvGeom& g, const T* x, const T* w, T* y, const T* bias) {
+  constexpr int64_t nx = A::kNx;
+  const WinoGeom q = WinoGeom::make<T>(g, A::kTile);
   const kernels::KernelSet<T>& ks = active_kernels().of<T>();
-  std::vector<T> U(static_cast<std::size_t>(16 * q.OC * q.C));
-  wino_weight_transform(q, w, U.data());
-  const WinoPacked<T> pu(ks, q, U.data(), false);
+  std::vector<T> U(static_cast<std::size_t>(nx * q.OC * q.C));
+  A::weight_transform(q, w, U.data());
+  const WinoPacked<T> pu(ks, q, U.data(), false, nx);
   const int64_t blocks = (q.rows() + q.R - 1) / q.R, tmax = q.R * q.S();
   parallel_for(0, static_cast<std::size_t>(blocks), 1, [&](std::size_t lo, std::size_t hi) {
-    WinoBuffer<T> V(16 * q.C * tmax);
-    WinoBuffer<T> M(16 * q.OC * tmax);
+    WinoBuffer<T> V(nx * q.C * tmax);
+    WinoBuffer<T> M(nx * q.OC * tmax);
     WinoBuffer<T> scratch(static_cast<int64_t>(gemm_scratch<T>(q.OC, tmax, q.C)));
-    WinoRows<T> rb(q);
+    typename A::template Rows<T> rb(q);
     for (auto b = static_cast<int64_t>(lo); b < static_cast<int64_t>(hi); ++b) {
       const int64_t r0 = b * q.R, r1 = std::min(q.rows(), r0 + q.R), t = (r1 - r0) * q.S();
-      wino_input_transform(q, x, r0, r1, V.data(), rb);
-      for (int64_t xi = 0; xi < 16; ++xi) {
+      A::input_transform(q, x, r0, r1, V.data(), rb);
+      for (int64_t xi = 0; xi < nx; ++xi) {
         ks.gemm_packed(static_cast<std::size_t>(q.OC), static_cast<std::size_t>(t),
                        static_cast<std::size_t>(q.C), T(1), pu.at(xi), false,
                        V.data() + xi * q.C * t, static_cast<std::size_t>(t), T(0),
                        M.data() + xi * q.OC * t, static_cast<std::size_t>(t), scratch.data());
       }
-      wino_output_transform(q, M.data(), r0, r1, bias, y, rb);
+      A::output_transform(q, M.data(), r0, r1, bias, y, rb);
     }
   });
 }
 
-// The backward on the Winograd path: any of gx (needs w), gw (needs x), gb (may be null). The
-// batch is split into kBatchChunks fixed chunks of images (in parallel); each chunk's tile rows
-// go in blocks, in order: dM from gy, then dU += dM V^T (V from x), then dX from U^T dM. The
-// chunks' dU are added in chunk order, so the result does not depend on the thread count.
-template <class T>
-void wino_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb) {
-  const WinoGeom q = WinoGeom::make<T>(g);
+// The backward of algorithm A: any of gx (needs w), gw (needs x), gb (may be null). The batch is
+// split into kBatchChunks fixed chunks of images (in parallel); each chunk's tile rows go in
+// blocks, in order: dM from gy, then dU += dM V^T (V from x), then dX from U^T dM. The chunks' dU
+// are added in chunk order, so the result does not depend on the thread count.
+template <class A, class T>
+void wino_backward_with(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx, T* gw,
+                        T* gb) {
+  constexpr int64_t nx = A::kNx;
+  const WinoGeom q = WinoGeom::make<T>(g, A::kTile);
   const kernels::KernelSet<T>& ks = active_kernels().of<T>();
-  const int64_t usize = 16 * q.OC * q.C, tmax = q.R * q.S();
+  const int64_t usize = nx * q.OC * q.C, tmax = q.R * q.S();
   WinoPacked<T> pu;  // U[xi]^T, for the input gradient
   if (gx != nullptr) {
     std::vector<T> U(static_cast<std::size_t>(usize));
-    wino_weight_transform(q, w, U.data());
-    pu = WinoPacked<T>(ks, q, U.data(), true);
+    A::weight_transform(q, w, U.data());
+    pu = WinoPacked<T>(ks, q, U.data(), true, nx);
   }
   const int64_t chunks = std::min<int64_t>(q.N, kBatchChunks);
   if (chunks == 0) {  // an empty batch
@@ -453,12 +498,12 @@ void wino_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx
   const bool dut = q.C < q.OC;  // dU stored transposed ([xi][c][oc])
   std::vector<T> dU(gw != nullptr ? static_cast<std::size_t>(chunks * usize) : 0);
   parallel_for(0, static_cast<std::size_t>(chunks), 1, [&](std::size_t clo, std::size_t chi) {
-    WinoBuffer<T> V(16 * q.C * tmax);
-    WinoBuffer<T> M(16 * q.OC * tmax);
+    WinoBuffer<T> V(nx * q.C * tmax);
+    WinoBuffer<T> M(nx * q.OC * tmax);
     WinoBuffer<T> scratch(static_cast<int64_t>(
         std::max({gemm_scratch<T>(q.C, tmax, q.OC), gemm_scratch<T>(q.OC, q.C, tmax),
                   gemm_scratch<T>(q.C, q.OC, tmax)})));
-    WinoRows<T> rb(q);
+    typename A::template Rows<T> rb(q);
     for (auto ci = static_cast<int64_t>(clo); ci < static_cast<int64_t>(chi); ++ci) {
       const int64_t n0 = q.N * ci / chunks, n1 = q.N * (ci + 1) / chunks;
       if (gx != nullptr) {
@@ -468,11 +513,11 @@ void wino_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx
       for (int64_t r0 = n0 * q.TH; r0 < n1 * q.TH; r0 += q.R) {
         const int64_t r1 = std::min(n1 * q.TH, r0 + q.R), t = (r1 - r0) * q.S();
         const auto st = static_cast<std::size_t>(t);
-        wino_grad_output_transform(q, gy, r0, r1, M.data(), rb);
+        A::grad_output_transform(q, gy, r0, r1, M.data(), rb);
         if (du != nullptr) {
-          wino_input_transform(q, x, r0, r1, V.data(), rb);
+          A::input_transform(q, x, r0, r1, V.data(), rb);
           const T beta = r0 == n0 * q.TH ? T(0) : T(1);
-          for (int64_t xi = 0; xi < 16; ++xi) {
+          for (int64_t xi = 0; xi < nx; ++xi) {
             const T* dm = M.data() + xi * q.OC * t;
             const T* v = V.data() + xi * q.C * t;
             // The GEMM packs its first operand with a transpose: the smaller of dM and V.
@@ -484,12 +529,12 @@ void wino_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx
           }
         }
         if (gx != nullptr) {
-          for (int64_t xi = 0; xi < 16; ++xi) {
+          for (int64_t xi = 0; xi < nx; ++xi) {
             ks.gemm_packed(static_cast<std::size_t>(q.C), st, static_cast<std::size_t>(q.OC), T(1),
                            pu.at(xi), false, M.data() + xi * q.OC * t, st, T(0),
                            V.data() + xi * q.C * t, st, scratch.data());
           }
-          wino_input_grad_transform(q, V.data(), r0, r1, gx, rb);
+          A::input_grad_transform(q, V.data(), r0, r1, gx, rb);
         }
       }
     }
@@ -500,9 +545,19 @@ void wino_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx
       kernels::binary<T>(kernels::BinaryOp::add, static_cast<std::size_t>(usize), sum,
                          dU.data() + ci * usize, sum);
     }
-    wino_weight_grad_transform(q, sum, dut, gw);
+    A::weight_grad_transform(q, sum, dut, gw);
   }
   if (gb != nullptr) bias_grad(q.N, q.OC, q.OH * q.OW, gy, gb);
+}
+
+// F(2x2, 3x3) forward and backward (see wino_forward_with / wino_backward_with).
+template <class T>
+void wino2_forward(const ConvGeom& g, const T* x, const T* w, T* y, const T* bias = nullptr) {
+  wino_forward_with<Wino2>(g, x, w, y, bias);
+}
+template <class T>
+void wino2_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb) {
+  wino_backward_with<Wino2>(g, x, w, gy, gx, gw, gb);
 }
 
 }  // namespace ember::F::detail
