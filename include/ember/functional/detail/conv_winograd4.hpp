@@ -34,7 +34,7 @@ namespace ember::F::detail {
 //
 // Layout: as F(2x2), blocks of whole tile rows with S = TW + 1 columns per tile row (the last a
 // filler); the padded input rows and columns are split by their index mod 4 (planes of S columns,
-// by applying the even / odd split kernel twice), so tile (j, tw) reads plane entries f and
+// kernels wino4_split_rows / wino4_merge_rows), so tile (j, tw) reads plane entries f and
 // f + 1 (columns 4 tw .. 4 tw + 5: phases 0..3 at tw, phases 0, 1 at tw + 1) and f, f + S (rows).
 
 constexpr double kWino4BT[6][6] = {{4, 0, -5, 0, 1, 0},  {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
@@ -162,19 +162,16 @@ void wino4_b(int64_t n, const T* __restrict v0, const T* __restrict v1, const T*
   }
 }
 
-// Per-thread buffers of the F(4x4) transforms: kArrays arrays of (R + 2) S + 2, and two of twice
-// that for the even / odd halves of the double splits and merges (zero-initialised; slack entries
-// past what a pass writes stay zero).
+// Per-thread buffers of the F(4x4) transforms: kArrays arrays of (R + 2) S + 2 (zero-initialised;
+// slack entries past what a pass writes stay zero).
 template <class T>
 struct Wino4Rows {
   static constexpr int64_t kArrays = 66;
   int64_t len;
   std::vector<T> data;
   explicit Wino4Rows(const WinoGeom& q)
-      : len((q.R + 2) * q.S() + 2), data(static_cast<std::size_t>((kArrays + 4) * len), T(0)) {}
+      : len((q.R + 2) * q.S() + 2), data(static_cast<std::size_t>(kArrays * len), T(0)) {}
   T* at(int64_t i) { return data.data() + i * len; }
-  T* even() { return at(kArrays); }
-  T* odd() { return at(kArrays + 2); }
 };
 
 // The rows a + 4 jj, jj < nj, that lie in [0, H): jj in [ja, jb).
@@ -196,16 +193,13 @@ void wino4_input_transform(const WinoGeom& q, const T* x, int64_t r0, int64_t r1
                            Wino4Rows<T>& rb) {
   const int64_t S = q.S(), ld = (r1 - r0) * S, plane = q.C * ld;
   const kernels::KernelSet<T>& ks = active_kernels().of<T>();
-  const auto us = static_cast<std::size_t>(S), us2 = static_cast<std::size_t>(2 * S);
-  T* ev = rb.even();
-  T* od = rb.odd();
+  const auto us = static_cast<std::size_t>(S), ul = static_cast<std::size_t>(rb.len);
   for (int64_t c = 0; c < q.C; ++c) {  // channel-major: the rows of one plane in order
     wino_segments(q, r0, r1, [&](int64_t n, int64_t th0, int64_t th1, int64_t j0) {
       const T* img = x + (n * q.C + c) * q.H * q.W;
       const int64_t rows = th1 - th0, nf = rows * S;
       // Padded rows m = rp + 4 jj (image row 4 th0 - ph + m) split into P[rp][0..3] at jj S;
-      // rows outside the image are zero. Columns: even / odd, then each of those even / odd
-      // again (phases 0, 2 from the even columns, 1, 3 from the odd ones).
+      // rows outside the image are zero.
       for (int rp = 0; rp < 4; ++rp) {
         const int64_t a = 4 * th0 - q.ph + rp;
         int64_t ja, jb;
@@ -216,33 +210,30 @@ void wino4_input_transform(const WinoGeom& q, const T* x, int64_t r0, int64_t r1
           std::fill(pc + jb * S, pc + (rows + 1) * S, T(0));
         }
         if (jb > ja) {
-          const auto nr = static_cast<std::size_t>(jb - ja);
-          ks.wino_split_rows(nr, static_cast<std::size_t>(q.W), static_cast<std::size_t>(q.pw), us2,
-                             img + (a + 4 * ja) * q.W, static_cast<std::size_t>(4 * q.W), ev, od,
-                             us2);
-          ks.wino_split_rows(nr, us2, 0, us, ev, us2, rb.at(4 * rp) + ja * S,
-                             rb.at(4 * rp + 2) + ja * S, us);
-          ks.wino_split_rows(nr, us2, 0, us, od, us2, rb.at(4 * rp + 1) + ja * S,
-                             rb.at(4 * rp + 3) + ja * S, us);
+          ks.wino4_split_rows(static_cast<std::size_t>(jb - ja), static_cast<std::size_t>(q.W),
+                              static_cast<std::size_t>(q.pw), us, img + (a + 4 * ja) * q.W,
+                              static_cast<std::size_t>(4 * q.W), rb.at(4 * rp) + ja * S, us, ul);
         }
       }
       // B^T on rows: tile row j's rows 0..5 are P[0..3][f], P[0][f + S], P[1][f + S]; the
-      // results per column phase cp in t[cp][a] = 16 + 6 cp + a.
+      // results per column phase cp in t[cp][a] = 16 + 6 cp + a, at the segment's columns (its
+      // last entry, a filler's neighbour, is overwritten by the next segment's first).
       for (int cp = 0; cp < 4; ++cp) {
-        T* t = rb.at(16 + 6 * cp);
+        T* t = rb.at(16 + 6 * cp) + j0 * S;
         const int64_t L = rb.len;
         wino4_bt(nf + 1, rb.at(cp), rb.at(4 + cp), rb.at(8 + cp), rb.at(12 + cp), rb.at(cp) + S,
                  rb.at(4 + cp) + S, t, t + L, t + 2 * L, t + 3 * L, t + 4 * L, t + 5 * L);
       }
-      // B on columns: tile tw's columns 0..5 are t[0..3][a][f], t[0][a][f + 1], t[1][a][f + 1].
-      T* v = V + c * ld + j0 * S;
-      for (int a = 0; a < 6; ++a) {
-        T* va = v + (a * 6) * plane;
-        wino4_bt(nf, rb.at(16 + a), rb.at(22 + a), rb.at(28 + a), rb.at(34 + a), rb.at(16 + a) + 1,
-                 rb.at(22 + a) + 1, va, va + plane, va + 2 * plane, va + 3 * plane, va + 4 * plane,
-                 va + 5 * plane);
-      }
     });
+    // B on columns, all the block's tiles at once: tile tw's columns 0..5 are t[0..3][a][f],
+    // t[0][a][f + 1], t[1][a][f + 1].
+    T* v = V + c * ld;
+    for (int a = 0; a < 6; ++a) {
+      T* va = v + (a * 6) * plane;
+      wino4_bt(ld, rb.at(16 + a), rb.at(22 + a), rb.at(28 + a), rb.at(34 + a), rb.at(16 + a) + 1,
+               rb.at(22 + a) + 1, va, va + plane, va + 2 * plane, va + 3 * plane, va + 4 * plane,
+               va + 5 * plane);
+    }
   }
 }
 
@@ -253,9 +244,7 @@ void wino4_output_transform(const WinoGeom& q, const T* M, int64_t r0, int64_t r
   const int64_t S = q.S(), ld = (r1 - r0) * S, plane = q.OC * ld;
   const kernels::KernelSet<T>& ks = active_kernels().of<T>();
   const auto ow = static_cast<std::size_t>(q.OW), us = static_cast<std::size_t>(S),
-             us2 = static_cast<std::size_t>(2 * S), tw = static_cast<std::size_t>(q.TW);
-  T* ev = rb.even();
-  T* od = rb.odd();
+             ul = static_cast<std::size_t>(rb.len), tw = static_cast<std::size_t>(q.TW);
   for (int64_t oc = 0; oc < q.OC; ++oc) {
     const T* m = M + oc * ld;
     const T b = bias != nullptr ? bias[oc] : T(0);
@@ -271,20 +260,15 @@ void wino4_output_transform(const WinoGeom& q, const T* M, int64_t r0, int64_t r
       wino4_at(ld, rb.at(r), rb.at(r + 1), rb.at(r + 2), rb.at(r + 3), rb.at(r + 4), rb.at(r + 5),
                b, rb.at(o), rb.at(o + 1), rb.at(o + 2), rb.at(o + 3));
     }
-    // Interleave: columns 4 tw + 0, 2 into the even columns, 4 tw + 1, 3 into the odd ones, then
-    // those into the output rows 4 th + i < OH.
+    // Interleave the column phases into the output rows 4 th + i < OH.
     wino_segments(q, r0, r1, [&](int64_t n, int64_t th0, int64_t th1, int64_t j0) {
       T* yo = y + ((n * q.OC + oc) * q.OH + 4 * th0) * q.OW;
       const int64_t t0 = j0 * S;
       for (int i = 0; i < 4; ++i) {
         const auto nr = static_cast<std::size_t>(wino4_out_rows(q.OH, i, th0, th1));
         if (nr == 0) continue;
-        const int64_t o = 24 + 4 * i;
-        ks.wino_merge_rows(false, nr, (ow + 1) / 2, 0, tw, rb.at(o) + t0, rb.at(o + 2) + t0, us, ev,
-                           us2);
-        ks.wino_merge_rows(false, nr, ow / 2, 0, tw, rb.at(o + 1) + t0, rb.at(o + 3) + t0, us, od,
-                           us2);
-        ks.wino_merge_rows(false, nr, ow, 0, (ow + 1) / 2, ev, od, us2, yo + i * q.OW, 4 * ow);
+        ks.wino4_merge_rows(false, nr, ow, 0, tw, rb.at(24 + 4 * i) + t0, us, ul, yo + i * q.OW,
+                            4 * ow);
       }
     });
   }
@@ -298,9 +282,7 @@ void wino4_grad_output_transform(const WinoGeom& q, const T* gy, int64_t r0, int
   const int64_t S = q.S(), ld = (r1 - r0) * S, plane = q.OC * ld;
   const kernels::KernelSet<T>& ks = active_kernels().of<T>();
   const auto ow = static_cast<std::size_t>(q.OW), us = static_cast<std::size_t>(S),
-             us2 = static_cast<std::size_t>(2 * S);
-  T* ev = rb.even();
-  T* od = rb.odd();
+             ul = static_cast<std::size_t>(rb.len);
   const int64_t L = rb.len;
   for (int64_t oc = 0; oc < q.OC; ++oc) {
     // Q[i][j] in 4 i + j: rows 4 th + i, columns 4 tw + j of dY (zero outside OH x OW).
@@ -311,10 +293,8 @@ void wino4_grad_output_transform(const WinoGeom& q, const T* gy, int64_t r0, int
         const int64_t nr = wino4_out_rows(q.OH, i, th0, th1);
         const int64_t o = 4 * i;
         if (nr > 0) {
-          const auto unr = static_cast<std::size_t>(nr);
-          ks.wino_split_rows(unr, ow, 0, us2, go + i * q.OW, 4 * ow, ev, od, us2);
-          ks.wino_split_rows(unr, us2, 0, us, ev, us2, rb.at(o) + t0, rb.at(o + 2) + t0, us);
-          ks.wino_split_rows(unr, us2, 0, us, od, us2, rb.at(o + 1) + t0, rb.at(o + 3) + t0, us);
+          ks.wino4_split_rows(static_cast<std::size_t>(nr), ow, 0, us, go + i * q.OW, 4 * ow,
+                              rb.at(o) + t0, us, ul);
         }
         for (int j = 0; j < 4; ++j) {
           std::fill(rb.at(o + j) + t0 + nr * S, rb.at(o + j) + t0 + rows * S, T(0));
@@ -346,9 +326,7 @@ void wino4_input_grad_transform(const WinoGeom& q, const T* dV, int64_t r0, int6
                                 Wino4Rows<T>& rb) {
   const kernels::KernelSet<T>& ks = active_kernels().of<T>();
   const int64_t S = q.S(), ld = (r1 - r0) * S, plane = q.C * ld;
-  const auto us = static_cast<std::size_t>(S), us2 = static_cast<std::size_t>(2 * S);
-  T* ev = rb.even();
-  T* od = rb.odd();
+  const auto us = static_cast<std::size_t>(S), ul = static_cast<std::size_t>(rb.len);
   const int64_t L = rb.len;
   for (int64_t c = 0; c < q.C; ++c) {
     const T* v = dV + c * ld;
@@ -386,18 +364,10 @@ void wino4_input_grad_transform(const WinoGeom& q, const T* dV, int64_t r0, int6
         int64_t ja, jb;
         wino4_row_range(a, q.H, rp < 2 ? rows + 1 : rows, ja, jb);
         if (jb <= ja) continue;
-        const T* src[4];
-        for (int cp = 0; cp < 4; ++cp) {
-          src[cp] = (rp < 2 ? rb.at(4 * rp + cp) : rb.at(42 + 4 * rp + cp) + off) + ja * S;
-        }
-        const auto nr = static_cast<std::size_t>(jb - ja);
-        // Columns: phases 0, 2 interleaved into the even columns, 1, 3 into the odd ones, then
-        // those added into the image rows.
-        ks.wino_merge_rows(false, nr, us2, 0, us, src[0], src[2], us, ev, us2);
-        ks.wino_merge_rows(false, nr, us2, 0, us, src[1], src[3], us, od, us2);
-        ks.wino_merge_rows(true, nr, static_cast<std::size_t>(q.W), static_cast<std::size_t>(q.pw),
-                           us2, ev, od, us2, img + (a + 4 * ja) * q.W,
-                           static_cast<std::size_t>(4 * q.W));
+        const T* src = (rp < 2 ? rb.at(4 * rp) : rb.at(42 + 4 * rp) + off) + ja * S;
+        ks.wino4_merge_rows(true, static_cast<std::size_t>(jb - ja), static_cast<std::size_t>(q.W),
+                            static_cast<std::size_t>(q.pw), us, src, us, ul,
+                            img + (a + 4 * ja) * q.W, static_cast<std::size_t>(4 * q.W));
       }
     });
   }
