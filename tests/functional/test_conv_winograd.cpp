@@ -163,7 +163,23 @@ TEST_CASE("conv2d Winograd path through F::conv2d: padding 'same', no bias, inpu
       "input grad", std::vector<float>(x.grad().data(), x.grad().data() + x.numel()), gx, 1e-5);
 }
 
-TEST_CASE("conv2d gradcheck on the Winograd path") {
+TEST_CASE("conv2d gradcheck on the Winograd F(4x4) path") {
+  namespace F = ember::F;
+  using T = ember::Tensor<double>;
+  auto leaf = [](const ember::Shape& shape, uint64_t seed) {
+    ember::Generator gen(seed);
+    return ember::rand<double>(shape, &gen).mul(2.0).sub(1.0).requires_grad_();
+  };
+  // 17x16 outputs: a partial tile row.
+  REQUIRE(F::detail::use_winograd(wino_test::geom({1, 16, 16, 17, 16, 1})));
+  REQUIRE(F::detail::use_wino4(wino_test::geom({1, 16, 16, 17, 16, 1})));
+  const std::vector<T> inputs = {leaf({1, 16, 17, 16}, 1), leaf({16, 16, 3, 3}, 2), leaf({16}, 3)};
+  const ember::GradcheckResult r = ember::gradcheck(
+      [](const std::vector<T>& in) { return F::conv2d(in[0], in[1], in[2], 1, 1); }, inputs);
+  CHECK_MESSAGE(r.ok, r.message);
+}
+
+TEST_CASE("conv2d gradcheck on the Winograd F(2x2) path") {
   namespace F = ember::F;
   using T = ember::Tensor<double>;
   auto leaf = [](const ember::Shape& shape, uint64_t seed) {
@@ -171,6 +187,7 @@ TEST_CASE("conv2d gradcheck on the Winograd path") {
     return ember::rand<double>(shape, &gen).mul(2.0).sub(1.0).requires_grad_();
   };
   REQUIRE(F::detail::use_winograd(wino_test::geom({2, 16, 16, 5, 3, 1})));
+  REQUIRE(!F::detail::use_wino4(wino_test::geom({2, 16, 16, 5, 3, 1})));
   for (int64_t pad : {0, 1}) {
     CAPTURE(pad);
     const std::vector<T> inputs = {leaf({2, 16, 5, 3 + 2 * (1 - pad)}, 1), leaf({16, 16, 3, 3}, 2),

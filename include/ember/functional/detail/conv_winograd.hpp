@@ -550,14 +550,4 @@ void wino_backward_with(const ConvGeom& g, const T* x, const T* w, const T* gy, 
   if (gb != nullptr) bias_grad(q.N, q.OC, q.OH * q.OW, gy, gb);
 }
 
-// F(2x2, 3x3) forward and backward (see wino_forward_with / wino_backward_with).
-template <class T>
-void wino2_forward(const ConvGeom& g, const T* x, const T* w, T* y, const T* bias = nullptr) {
-  wino_forward_with<Wino2>(g, x, w, y, bias);
-}
-template <class T>
-void wino2_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb) {
-  wino_backward_with<Wino2>(g, x, w, gy, gx, gw, gb);
-}
-
 }  // namespace ember::F::detail

@@ -48,26 +48,32 @@ constexpr double kWino4G[6][3] = {{1.0 / 4, 0, 0},
 constexpr double kWino4AT[4][6] = {
     {1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}};
 
+// G applied to the 3-vector (g0, g1, g2) (kWino4G's rows, factored).
+inline void wino4_g(double g0, double g1, double g2, double* t) {
+  const double a = g0 + g2, b = g0 * (1.0 / 24) + g2 * (1.0 / 6), c = g1 * (1.0 / 12);
+  t[0] = g0 * 0.25;
+  t[1] = (a + g1) * (-1.0 / 6);
+  t[2] = (a - g1) * (-1.0 / 6);
+  t[3] = b + c;
+  t[4] = b - c;
+  t[5] = g2;
+}
+
 // U[xi][oc][c] = (G g[oc][c] G^T)[xi], xi = 6 i + j (computed in double: G's sixths are inexact).
 template <class T>
 void wino4_weight_transform(const WinoGeom& q, const T* w, T* U) {
   const int64_t plane = q.OC * q.C;
   for (int64_t p = 0; p < plane; ++p) {
     const T* g = w + p * 9;
-    double t[6][3];  // G g
-    for (int i = 0; i < 6; ++i) {
-      for (int l = 0; l < 3; ++l) {
-        t[i][l] = kWino4G[i][0] * static_cast<double>(g[l]) +
-                  kWino4G[i][1] * static_cast<double>(g[3 + l]) +
-                  kWino4G[i][2] * static_cast<double>(g[6 + l]);
-      }
+    double t[3][6];  // (G g)^T: t[l][i] = (G g)[i][l]
+    for (int l = 0; l < 3; ++l) {
+      wino4_g(static_cast<double>(g[l]), static_cast<double>(g[3 + l]),
+              static_cast<double>(g[6 + l]), t[l]);
     }
     for (int i = 0; i < 6; ++i) {
-      for (int j = 0; j < 6; ++j) {
-        const double u =
-            t[i][0] * kWino4G[j][0] + t[i][1] * kWino4G[j][1] + t[i][2] * kWino4G[j][2];
-        U[(i * 6 + j) * plane + p] = static_cast<T>(u);
-      }
+      double u[6];
+      wino4_g(t[0][i], t[1][i], t[2][i], u);
+      for (int j = 0; j < 6; ++j) U[(i * 6 + j) * plane + p] = static_cast<T>(u[j]);
     }
   }
 }
@@ -408,31 +414,39 @@ struct Wino4 {
   }
 };
 
-template <class T>
-void wino4_forward(const ConvGeom& g, const T* x, const T* w, T* y, const T* bias = nullptr) {
-  wino_forward_with<Wino4>(g, x, w, y, bias);
-}
-
 // ---- the choice between F(4x4) and F(2x2) ----
 
-// F(4x4) when (measured, see below) it is faster than F(2x2).
+// F(4x4) needs fewer GEMM flops than F(2x2) (36 per 4x4 tile against 4 x 16, less with partial
+// tiles: 0.80x at 14x14, 0.63x at 16x16, 0.60x at 32x32, counting the filler columns), but has
+// 36 transformed matrices of weights, of weight gradients and of GEMM calls per block where F(2x2)
+// has 16, and longer transforms, which small images do not amortise. Measured (ad-hoc driver,
+// forward + backward, F(4x4) / F(2x2) time, 1 thread, best of 3 x 15 runs, batch 64 unless said,
+// pad 1): 32->64 at 14x14 1.24-1.28, 12x12 1.07-1.12, 16x16 0.95-0.99; 64->64 at 7x7 1.09-1.23,
+// 10x10 (batch 32) 1.37-1.45, 32x32 (batch 32) 0.78-0.85; 32->32 at 28x28 0.65-0.77; 16->16 at
+// 14x14 1.17-1.72; 128->128 at 16x16 (batch 32) 0.60-1.15 (the machine was shared: ranges over
+// runs). So F(4x4) from 16x16 outputs on.
+constexpr int64_t kWino4MinOutput = 16;
+
 inline bool use_wino4(const ConvGeom& g) {
-  (void)g;
-  return true;
+  return g.win.OH >= kWino4MinOutput && g.win.OW >= kWino4MinOutput;
 }
 
-// conv2d's Winograd forward and backward (use_winograd(g)).
+// conv2d's Winograd forward and backward (use_winograd(g)): F(4x4) or F(2x2) by use_wino4.
 template <class T>
 void wino_forward(const ConvGeom& g, const T* x, const T* w, T* y, const T* bias = nullptr) {
   if (use_wino4(g)) {
-    wino4_forward(g, x, w, y, bias);
+    wino_forward_with<Wino4>(g, x, w, y, bias);
   } else {
-    wino2_forward(g, x, w, y, bias);
+    wino_forward_with<Wino2>(g, x, w, y, bias);
   }
 }
 template <class T>
 void wino_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb) {
-  wino2_backward(g, x, w, gy, gx, gw, gb);
+  if (use_wino4(g)) {
+    wino_backward_with<Wino4>(g, x, w, gy, gx, gw, gb);
+  } else {
+    wino_backward_with<Wino2>(g, x, w, gy, gx, gw, gb);
+  }
 }
 
 }  // namespace ember::F::detail
