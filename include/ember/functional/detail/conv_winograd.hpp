@@ -200,6 +200,32 @@ void wino_segments(const WinoGeom& q, int64_t r0, int64_t r1, F&& fn) {
   }
 }
 
+// Prefetches the n elements at p (for writing when write). F(4x4)'s transforms prefetch the next
+// channel's rows of the big tensors (x, y, their gradients) while they work on the current one:
+// otherwise every row's first load waits on L3 or memory (measured: 4% of the ResNet 64->64 32x32
+// forward + backward; nothing measurable for F(2x2) at 14x14, whose tensors stay in cache).
+template <class T>
+inline void wino_prefetch(const T* p, int64_t n, bool write) {
+  const char* b = reinterpret_cast<const char*>(p);
+  const int64_t bytes = n * static_cast<int64_t>(sizeof(T));
+  for (int64_t o = 0; o < bytes; o += 64) {
+    if (write) {
+      __builtin_prefetch(b + o, 1, 3);
+    } else {
+      __builtin_prefetch(b + o, 0, 3);
+    }
+  }
+}
+
+// The image rows [lo, hi) that the tile rows [th0, th1) of F(m x m) read (input: rows m th - ph
+// .. m th - ph + m + 1) or write (output: rows m th .. m th + m - 1), clamped to [0, H).
+inline void wino_rows_of(int64_t m, int64_t th0, int64_t th1, int64_t ph, int64_t H, bool input,
+                         int64_t& lo, int64_t& hi) {
+  lo = std::max<int64_t>(0, m * th0 - (input ? ph : 0));
+  hi = std::min<int64_t>(H, m * th1 + (input ? 2 - ph : 0));
+  hi = std::max(lo, hi);
+}
+
 // V[xi][c][f] for the tile rows [r0, r1): f = (r - r0) * S + tw (column TW of each row: finite
 // filler). Each input row is split once into even / odd rows and columns (planes of S columns),
 // then B^T (.) B runs over the whole run of tile rows: tile (j, tw) reads plane entries f,

@@ -204,6 +204,11 @@ void wino4_input_transform(const WinoGeom& q, const T* x, int64_t r0, int64_t r1
     wino_segments(q, r0, r1, [&](int64_t n, int64_t th0, int64_t th1, int64_t j0) {
       const T* img = x + (n * q.C + c) * q.H * q.W;
       const int64_t rows = th1 - th0, nf = rows * S;
+      if (c + 1 < q.C) {
+        int64_t lo, hi;
+        wino_rows_of(4, th0, th1, q.ph, q.H, true, lo, hi);
+        wino_prefetch(img + q.H * q.W + lo * q.W, (hi - lo) * q.W, false);
+      }
       // Padded rows m = rp + 4 jj (image row 4 th0 - ph + m) split into P[rp][0..3] at jj S;
       // rows outside the image are zero.
       for (int rp = 0; rp < 4; ++rp) {
@@ -270,6 +275,11 @@ void wino4_output_transform(const WinoGeom& q, const T* M, int64_t r0, int64_t r
     wino_segments(q, r0, r1, [&](int64_t n, int64_t th0, int64_t th1, int64_t j0) {
       T* yo = y + ((n * q.OC + oc) * q.OH + 4 * th0) * q.OW;
       const int64_t t0 = j0 * S;
+      if (oc + 1 < q.OC) {
+        int64_t lo, hi;
+        wino_rows_of(4, th0, th1, 0, q.OH, false, lo, hi);
+        wino_prefetch(yo + q.OH * q.OW, (hi - lo) * q.OW, true);
+      }
       for (int i = 0; i < 4; ++i) {
         const auto nr = static_cast<std::size_t>(wino4_out_rows(q.OH, i, th0, th1));
         if (nr == 0) continue;
@@ -295,6 +305,11 @@ void wino4_grad_output_transform(const WinoGeom& q, const T* gy, int64_t r0, int
     wino_segments(q, r0, r1, [&](int64_t n, int64_t th0, int64_t th1, int64_t j0) {
       const T* go = gy + ((n * q.OC + oc) * q.OH + 4 * th0) * q.OW;
       const int64_t t0 = j0 * S, rows = th1 - th0;
+      if (oc + 1 < q.OC) {
+        int64_t lo, hi;
+        wino_rows_of(4, th0, th1, 0, q.OH, false, lo, hi);
+        wino_prefetch(go + q.OH * q.OW, (hi - lo) * q.OW, false);
+      }
       for (int i = 0; i < 4; ++i) {
         const int64_t nr = wino4_out_rows(q.OH, i, th0, th1);
         const int64_t o = 4 * i;
@@ -357,6 +372,11 @@ void wino4_input_grad_transform(const WinoGeom& q, const T* dV, int64_t r0, int6
     wino_segments(q, r0, r1, [&](int64_t n, int64_t th0, int64_t th1, int64_t j0) {
       const int64_t rows = th1 - th0, nf = rows * S, off = j0 * S;
       T* img = gx + (n * q.C + c) * q.H * q.W;
+      if (c + 1 < q.C) {
+        int64_t lo, hi;
+        wino_rows_of(4, th0, th1, q.ph, q.H, true, lo, hi);
+        wino_prefetch(img + q.H * q.W + lo * q.W, (hi - lo) * q.W, true);
+      }
       // Rows: tile row j's rows 0..5 go to phases 0..3 at j and phases 0, 1 at j + 1; the sums
       // of phases 0, 1 per column phase in 4 rp + cp (free again), phases 2, 3 read X directly.
       for (int rp = 0; rp < 2; ++rp) {
