@@ -36,8 +36,14 @@ namespace ember::F::detail {
 // 14x14, 1 thread, Winograd / im2col time): 8 -> 8 1.49, 12 -> 12 0.72, 16 -> 16 0.80; see
 // benchmarks/results/conv.md.
 constexpr int64_t kWinoMinChannels = 16;
-// Bytes of transformed data (V and M) per block.
+// Bytes of transformed data (V and M) per block. F(4x4) (36 matrices instead of 16) takes twice
+// that: fewer, longer GEMM calls per block and fewer per-block passes over the 36 weight (and
+// weight gradient) matrices. Measured at 1 thread, F(4x4) forward + backward, blocks of 512 KiB /
+// 1 MiB / 2 MiB: ResNet 64->64 32x32 batch 32 48.6 / 44.4 / 40.2-41.7 ms, 32->64 16x16 batch 64
+// 15.9 / 14.4 / 13.5-14.1 ms, 128->128 16x16 batch 32 65.6 / 52.8-53.7 / 47.6-49.0 ms (3 and 4
+// MiB: no better, measured under a higher load).
 constexpr int64_t kWinoBlockBytes = 1024 * 1024;
+constexpr int64_t kWino4BlockBytes = 2 * kWinoBlockBytes;
 
 inline bool use_winograd(const ConvGeom& g) {
   const auto& w = g.win;
@@ -59,7 +65,7 @@ struct WinoGeom {
         1};
     const int64_t per_row =
         (m + 2) * (m + 2) * (q.C + q.OC) * (q.TW + 1) * static_cast<int64_t>(sizeof(T));
-    q.R = std::max<int64_t>(1, kWinoBlockBytes / per_row);
+    q.R = std::max<int64_t>(1, (m == 4 ? kWino4BlockBytes : kWinoBlockBytes) / per_row);
     return q;
   }
   int64_t rows() const { return N * TH; }  // tile rows of the batch

@@ -440,11 +440,10 @@ struct Wino4 {
 // tiles: 0.80x at 14x14, 0.63x at 16x16, 0.60x at 32x32, counting the filler columns), but has
 // 36 transformed matrices of weights, of weight gradients and of GEMM calls per block where F(2x2)
 // has 16, and longer transforms, which small images do not amortise. Measured (ad-hoc driver,
-// forward + backward, F(4x4) / F(2x2) time, 1 thread, best of 3 x 15 runs, batch 64 unless said,
-// pad 1): 32->64 at 14x14 1.24-1.28, 12x12 1.07-1.12, 16x16 0.95-0.99; 64->64 at 7x7 1.09-1.23,
-// 10x10 (batch 32) 1.37-1.45, 32x32 (batch 32) 0.78-0.85; 32->32 at 28x28 0.65-0.77; 16->16 at
-// 14x14 1.17-1.72; 128->128 at 16x16 (batch 32) 0.60-1.15 (the machine was shared: ranges over
-// runs). So F(4x4) from 16x16 outputs on.
+// forward + backward, F(4x4) / F(2x2) time, 1 thread, best of 3 x 15 runs, pad 1, batch 64 unless
+// said; two runs each, load 2.5-3.5): 32->64 at 12x12 1.15, 14x14 1.04-1.08, 16x16 0.83;
+// 64->64 at 7x7 1.01-1.02, 8x8 (batch 32) 1.37-1.41, 14x14 1.04, 32x32 (batch 32) 0.68;
+// 16->16 at 16x16 0.94. So F(4x4) from 16x16 outputs on.
 constexpr int64_t kWino4MinOutput = 16;
 
 inline bool use_wino4(const ConvGeom& g) {
