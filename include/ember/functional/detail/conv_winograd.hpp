@@ -1,5 +1,6 @@
-// ember: conv2d's Winograd F(2x2, 3x3) path (see functional/conv.hpp's header comment). Internal
-// to functional/conv.hpp.
+// ember: conv2d's Winograd F(2x2, 3x3) path (see functional/conv.hpp's header comment), and the
+// geometry, buffers and forward / backward drivers it shares with F(4x4, 3x3)
+// (conv_winograd4.hpp). Internal to functional/conv.hpp.
 #pragma once
 
 #include <algorithm>
