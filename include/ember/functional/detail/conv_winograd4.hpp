@@ -18,18 +18,18 @@ namespace ember::F::detail {
 //
 // Output tiles of 4x4 read 6x6 input tiles (overlapping by 2). The 1-d F(4, 3) is Toom-Cook with
 // the points 0, 1, -1, 2, -2 and infinity (Lavin & Gray): y = A^T [(G g) . (B^T d)] for the 6
-// inputs d, the 3 weights g and the 4 outputs y[i] = sum_k g[k] d[i + k]. A^T evaluates the
-// product polynomial's coefficients at the points (row j: the powers p^0..p^3, infinity giving the
-// leading coefficient), G evaluates g(p) scaled by 1 / N(p), and B^T holds the Lagrange basis
-// (the coefficients of N(x) / (x - p), N the product of (x - p) over the finite points), so that
-// A^T (G g . B^T d) is the exact correlation (tests/functional/test_conv_winograd4.cpp checks it
-// against a direct 1-d correlation):
+// inputs d, the 3 weights g and the 4 outputs y[i] = sum_k g[k] d[i + k]. Column j of A^T holds
+// the powers p^0..p^3 of point p (infinity: (0, 0, 0, 1)), row j of G evaluates g at p (infinity:
+// its leading coefficient) scaled by the inverse of the product of (p - q) over the other finite
+// points q, and B^T holds the matching interpolation coefficients, so that A^T (G g . B^T d) is
+// the exact correlation (tests/functional/test_conv_winograd.cpp checks it against a direct 1-d
+// correlation, and the 1-d passes below against these matrices):
 //   B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0;
 //          0 4 0 -5 0 1]
 //   G   = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]
 //   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
-// 36 multiplications per tile and channel pair instead of 144 (F(2x2): 4 tiles of 16); the 2-d
-// transforms are the 1-d ones on rows and then on columns. The backward is the adjoint, as for
+// 36 multiplications per tile and channel pair (direct: 144; F(2x2): 4 tiles of 16 = 64); the
+// 2-d transforms are the 1-d ones on rows and then on columns. The backward is the adjoint, as for
 // F(2x2): dM = A dY A^T, dV = U^T dM, dX = sum of B dV B^T, dU = sum of dM V^T, dg = G^T dU G.
 //
 // Layout: as F(2x2), blocks of whole tile rows with S = TW + 1 columns per tile row (the last a
