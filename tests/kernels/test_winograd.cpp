@@ -1,4 +1,5 @@
-// The Winograd row split (even / odd columns of zero-padded rows) and its adjoint on every ISA
+// The Winograd row splits (even / odd columns of zero-padded rows for F(2x2), the four column
+// phases for F(4x4)) and their adjoints on every ISA
 // this CPU supports, bit for bit against a reference written here: widths 1..40 (odd, even and
 // around the 16- and 32-column vector steps), padding 0..3, output lengths shorter and longer
 // than the padded row, several rows with a stride, unaligned pointers (offset by one element),
@@ -136,6 +137,92 @@ void check_merge(bool add) {
   }
 }
 
+// F(4x4)'s four column phases: p[j * ldj + r * ldp + k] = x[r * ldx + 4k + j - pad].
+std::vector<WinoRowCase> wino4_cases() {
+  std::vector<WinoRowCase> cs;
+  for (std::size_t W : {1, 2, 3, 4, 5, 7, 8, 13, 14, 15, 16, 17, 31, 32, 33, 66}) {
+    for (std::size_t pad = 0; pad <= 3; ++pad) {
+      const std::size_t full = (W + 2 * pad + 3) / 4;  // outputs covering the padded row
+      for (std::size_t n : {std::size_t(1), full > 1 ? full - 1 : 1, full, full + 1, full + 9}) {
+        cs.push_back({3, W, pad, n, 4 * W + 1, n + 2});  // lde: the row stride ldp
+      }
+    }
+  }
+  cs.push_back({0, 5, 1, 4, 10, 4});
+  cs.push_back({2, 5, 1, 0, 10, 4});
+  return cs;
+}
+
+template <class T>
+void check_split4() {
+  kt::IsaRestore restore;
+  const T sentinel = T(777.5);
+  for (const WinoRowCase& c : wino4_cases()) {
+    const std::vector<T> xs = wino_input<T>(c.rows * c.ldx + 2, c.W * 7 + c.pad);
+    const T* x = xs.data() + 1;
+    const std::size_t ldj = c.rows * c.lde + 3, np = 4 * ldj + 2;
+    std::vector<T> p_ref(np, sentinel);
+    for (std::size_t r = 0; r < c.rows; ++r) {
+      for (std::size_t k = 0; k < c.n; ++k) {
+        for (std::size_t j = 0; j < 4; ++j) {
+          const auto col = static_cast<std::int64_t>(4 * k + j) - static_cast<std::int64_t>(c.pad);
+          p_ref[1 + j * ldj + r * c.lde + k] = col >= 0 && col < static_cast<std::int64_t>(c.W)
+                                                   ? x[r * c.ldx + static_cast<std::size_t>(col)]
+                                                   : T(0);
+        }
+      }
+    }
+    for (Isa isa : ember::available_isas()) {
+      ember::set_isa(isa);
+      CAPTURE(std::string(ember::isa_name(isa)));
+      CAPTURE(c.rows);
+      CAPTURE(c.W);
+      CAPTURE(c.pad);
+      CAPTURE(c.n);
+      std::vector<T> p(np, sentinel);
+      ember::active_kernels().of<T>().wino4_split_rows(c.rows, c.W, c.pad, c.n, x, c.ldx,
+                                                       p.data() + 1, c.lde, ldj);
+      CHECK(wino_same_bits(p, p_ref));
+    }
+  }
+}
+
+template <class T>
+void check_merge4(bool add) {
+  kt::IsaRestore restore;
+  for (const WinoRowCase& c : wino4_cases()) {
+    const std::size_t ldj = c.rows * c.lde + 3, np = 4 * ldj + 2;
+    const std::vector<T> ps = wino_input<T>(np, c.W * 5 + c.pad + 1, false);
+    const std::vector<T> x0 = wino_input<T>(c.rows * c.ldx + 2, c.W + c.pad + 3);
+    std::vector<T> x_ref = x0;
+    for (std::size_t r = 0; r < c.rows; ++r) {
+      for (std::size_t k = 0; k < c.n; ++k) {
+        for (std::size_t j = 0; j < 4; ++j) {
+          const auto col = static_cast<std::int64_t>(4 * k + j) - static_cast<std::int64_t>(c.pad);
+          if (col < 0 || col >= static_cast<std::int64_t>(c.W)) continue;
+          T& dst = x_ref[1 + r * c.ldx + static_cast<std::size_t>(col)];
+          const T v = ps[1 + j * ldj + r * c.lde + k];
+          dst = add ? dst + v : v;
+        }
+      }
+    }
+    for (Isa isa : ember::available_isas()) {
+      ember::set_isa(isa);
+      CAPTURE(std::string(ember::isa_name(isa)));
+      CAPTURE(c.rows);
+      CAPTURE(c.W);
+      CAPTURE(c.pad);
+      CAPTURE(c.n);
+      CAPTURE(add);
+      std::vector<T> x = x0;
+      ember::active_kernels().of<T>().wino4_merge_rows(add, c.rows, c.W, c.pad, c.n,
+                                                       ps.data() + 1, c.lde, ldj, x.data() + 1,
+                                                       c.ldx);
+      CHECK(wino_same_bits(x, x_ref));
+    }
+  }
+}
+
 }  // namespace
 
 TEST_CASE_TEMPLATE("wino_split_rows: even / odd columns of padded rows on every ISA", T, float,
@@ -147,4 +234,15 @@ TEST_CASE_TEMPLATE("wino_merge_rows: the adjoint scatter-add (and store) on ever
                    double) {
   check_merge<T>(true);
   check_merge<T>(false);
+}
+
+TEST_CASE_TEMPLATE("wino4_split_rows: the four column phases of padded rows on every ISA", T,
+                   float, double) {
+  check_split4<T>();
+}
+
+TEST_CASE_TEMPLATE("wino4_merge_rows: the adjoint scatter-add (and store) on every ISA", T, float,
+                   double) {
+  check_merge4<T>(true);
+  check_merge4<T>(false);
 }

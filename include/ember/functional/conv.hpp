@@ -25,6 +25,9 @@
 // in one pass over fixed batch chunks: dM = A dY A^T; dU += dM V^T (summed in chunk order,
 // then dg = G^T dU G); dV = U^T dM, scattered back as B dV B^T (padding dropped). The transforms
 // are separable 1-d passes over a whole block (vectorised); a block's matrices stay in L2.
+// From 16x16 outputs on (use_wino4) the path computes F(4x4, 3x3) instead
+// (detail/conv_winograd4.hpp): 4x4 output tiles from 6x6 input tiles, 36 transformed matrices,
+// 36 multiplications per 16 outputs instead of 64, the same structure.
 #pragma once
 
 #include <algorithm>
@@ -37,7 +40,7 @@
 #include "ember/error.hpp"
 #include "ember/functional/conv_args.hpp"
 #include "ember/functional/detail/conv_geom.hpp"
-#include "ember/functional/detail/conv_winograd.hpp"
+#include "ember/functional/detail/conv_winograd4.hpp"
 #include "ember/kernels/dispatch.hpp"
 #include "ember/kernels/im2col.hpp"
 #include "ember/kernels/parallel.hpp"

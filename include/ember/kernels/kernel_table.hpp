@@ -100,6 +100,16 @@ struct KernelSet {
   void (*wino_merge_rows)(bool add, std::size_t rows, std::size_t W, std::size_t pad, std::size_t n,
                           const T* e, const T* o, std::size_t lde, T* x,
                           std::size_t ldx) noexcept = nullptr;
+  // F(4x4)'s four column phases: for r < rows, k < n, j < 4, s = 4k + j - pad,
+  // p[j * ldj + r * ldp + k] = x[r * ldx + s], zero where s is outside [0, W).
+  void (*wino4_split_rows)(std::size_t rows, std::size_t W, std::size_t pad, std::size_t n,
+                           const T* x, std::size_t ldx, T* p, std::size_t ldp,
+                           std::size_t ldj) noexcept = nullptr;
+  // Its adjoint (add): x[r * ldx + s] += p[j * ldj + r * ldp + k] where s is inside [0, W);
+  // nothing else of x is touched. !add: = instead of +=.
+  void (*wino4_merge_rows)(bool add, std::size_t rows, std::size_t W, std::size_t pad,
+                           std::size_t n, const T* p, std::size_t ldp, std::size_t ldj, T* x,
+                           std::size_t ldx) noexcept = nullptr;
 };
 
 struct KernelTable {

@@ -1,5 +1,6 @@
-// ember: conv2d's Winograd F(2x2, 3x3) path (see functional/conv.hpp's header comment). Internal
-// to functional/conv.hpp.
+// ember: conv2d's Winograd F(2x2, 3x3) path (see functional/conv.hpp's header comment), and the
+// geometry, buffers and forward / backward drivers it shares with F(4x4, 3x3)
+// (conv_winograd4.hpp). Internal to functional/conv.hpp.
 #pragma once
 
 #include <algorithm>
@@ -36,8 +37,14 @@ namespace ember::F::detail {
 // 14x14, 1 thread, Winograd / im2col time): 8 -> 8 1.49, 12 -> 12 0.72, 16 -> 16 0.80; see
 // benchmarks/results/conv.md.
 constexpr int64_t kWinoMinChannels = 16;
-// Bytes of transformed data (V and M) per block.
+// Bytes of transformed data (V and M) per block. F(4x4) (36 matrices instead of 16) takes twice
+// that: fewer, longer GEMM calls per block and fewer per-block passes over the 36 weight (and
+// weight gradient) matrices. Measured at 1 thread, F(4x4) forward + backward, blocks of 512 KiB /
+// 1 MiB / 2 MiB: ResNet 64->64 32x32 batch 32 48.6 / 44.4 / 40.2-41.7 ms, 32->64 16x16 batch 64
+// 15.9 / 14.4 / 13.5-14.1 ms, 128->128 16x16 batch 32 65.6 / 52.8-53.7 / 47.6-49.0 ms (3 and 4
+// MiB: no better, measured under a higher load).
 constexpr int64_t kWinoBlockBytes = 1024 * 1024;
+constexpr int64_t kWino4BlockBytes = 2 * kWinoBlockBytes;
 
 inline bool use_winograd(const ConvGeom& g) {
   const auto& w = g.win;
@@ -49,12 +56,17 @@ struct WinoGeom {
   int64_t N, C, OC, H, W, OH, OW, ph, pw;
   int64_t TH, TW;  // tiles per column / row
   int64_t R;       // tile rows per block
+  // m: the output tile size (2 for F(2x2, 3x3), 4 for F(4x4, 3x3)); (m + 2)^2 transformed
+  // matrices.
   template <class T>
-  static WinoGeom make(const ConvGeom& g) {
+  static WinoGeom make(const ConvGeom& g, int64_t m = 2) {
     const auto& w = g.win;
-    WinoGeom q{g.N, w.C, g.OC, w.H, w.W, w.OH, w.OW, w.ph, w.pw, (w.OH + 1) / 2, (w.OW + 1) / 2, 1};
-    const int64_t per_row = 16 * (q.C + q.OC) * (q.TW + 1) * static_cast<int64_t>(sizeof(T));
-    q.R = std::max<int64_t>(1, kWinoBlockBytes / per_row);
+    WinoGeom q{
+        g.N, w.C, g.OC, w.H, w.W, w.OH, w.OW, w.ph, w.pw, (w.OH + m - 1) / m, (w.OW + m - 1) / m,
+        1};
+    const int64_t per_row =
+        (m + 2) * (m + 2) * (q.C + q.OC) * (q.TW + 1) * static_cast<int64_t>(sizeof(T));
+    q.R = std::max<int64_t>(1, (m == 4 ? kWino4BlockBytes : kWinoBlockBytes) / per_row);
     return q;
   }
   int64_t rows() const { return N * TH; }  // tile rows of the batch
@@ -193,6 +205,32 @@ void wino_segments(const WinoGeom& q, int64_t r0, int64_t r1, F&& fn) {
     fn(n, th0, th1, r - r0);
     r += th1 - th0;
   }
+}
+
+// Prefetches the n elements at p (for writing when write). F(4x4)'s transforms prefetch the next
+// channel's rows of the big tensors (x, y, their gradients) while they work on the current one:
+// otherwise every row's first load waits on L3 or memory (measured: 4% of the ResNet 64->64 32x32
+// forward + backward; nothing measurable for F(2x2) at 14x14, whose tensors stay in cache).
+template <class T>
+inline void wino_prefetch(const T* p, int64_t n, bool write) {
+  const char* b = reinterpret_cast<const char*>(p);
+  const int64_t bytes = n * static_cast<int64_t>(sizeof(T));
+  for (int64_t o = 0; o < bytes; o += 64) {
+    if (write) {
+      __builtin_prefetch(b + o, 1, 3);
+    } else {
+      __builtin_prefetch(b + o, 0, 3);
+    }
+  }
+}
+
+// The image rows [lo, hi) that the tile rows [th0, th1) of F(m x m) read (input: rows m th - ph
+// .. m th - ph + m + 1) or write (output: rows m th .. m th + m - 1), clamped to [0, H).
+inline void wino_rows_of(int64_t m, int64_t th0, int64_t th1, int64_t ph, int64_t H, bool input,
+                         int64_t& lo, int64_t& hi) {
+  lo = std::max<int64_t>(0, m * th0 - (input ? ph : 0));
+  hi = std::min<int64_t>(H, m * th1 + (input ? 2 - ph : 0));
+  hi = std::max(lo, hi);
 }
 
 // V[xi][c][f] for the tile rows [r0, r1): f = (r - r0) * S + tw (column TW of each row: finite
@@ -381,18 +419,19 @@ struct WinoBuffer {
   T* data() { return p.get(); }
 };
 
-// U[xi] (or U[xi]^T) packed for gemm_packed, one per xi.
+// U[xi] (or U[xi]^T) packed for gemm_packed, one per xi < nx (16 for F(2x2), 36 for F(4x4)).
 template <class T>
 struct WinoPacked {
   std::size_t stride = 0;
   std::vector<T> data;
   WinoPacked() = default;
-  WinoPacked(const kernels::KernelSet<T>& ks, const WinoGeom& q, const T* U, bool transposed) {
+  WinoPacked(const kernels::KernelSet<T>& ks, const WinoGeom& q, const T* U, bool transposed,
+             int64_t nx = 16) {
     const auto m = static_cast<std::size_t>(transposed ? q.C : q.OC);
     const auto k = static_cast<std::size_t>(transposed ? q.OC : q.C);
     stride = kernels::gemm_packed_a_size<T>(m, k);
-    data.resize(16 * stride);
-    for (int64_t xi = 0; xi < 16; ++xi) {
+    data.resize(static_cast<std::size_t>(nx) * stride);
+    for (int64_t xi = 0; xi < nx; ++xi) {
       ks.gemm_pack_a(transposed, m, k, U + xi * q.OC * q.C, static_cast<std::size_t>(q.C), at(xi));
     }
   }
@@ -400,49 +439,88 @@ struct WinoPacked {
   T* at(int64_t xi) { return data.data() + static_cast<std::size_t>(xi) * stride; }
 };
 
-// The forward on the Winograd path (use_winograd(g)): blocks of tile rows in parallel, each
-// computed by one thread (the result does not depend on the split).
-template <class T>
-void wino_forward(const ConvGeom& g, const T* x, const T* w, T* y, const T* bias = nullptr) {
-  const WinoGeom q = WinoGeom::make<T>(g);
+// F(2x2, 3x3) for the drivers below: tile size, number of transformed matrices, the per-thread
+// row buffers and the transforms. conv_winograd4.hpp's Wino4 is the same for F(4x4, 3x3).
+struct Wino2 {
+  static constexpr int64_t kTile = 2, kNx = 16;
+  template <class T>
+  using Rows = WinoRows<T>;
+  template <class T>
+  static void weight_transform(const WinoGeom& q, const T* w, T* U) {
+    wino_weight_transform(q, w, U);
+  }
+  template <class T>
+  static void weight_grad_transform(const WinoGeom& q, const T* dU, bool transposed, T* gw) {
+    wino_weight_grad_transform(q, dU, transposed, gw);
+  }
+  template <class T>
+  static void input_transform(const WinoGeom& q, const T* x, int64_t r0, int64_t r1, T* V,
+                              Rows<T>& rb) {
+    wino_input_transform(q, x, r0, r1, V, rb);
+  }
+  template <class T>
+  static void output_transform(const WinoGeom& q, const T* M, int64_t r0, int64_t r1, const T* bias,
+                               T* y, Rows<T>& rb) {
+    wino_output_transform(q, M, r0, r1, bias, y, rb);
+  }
+  template <class T>
+  static void grad_output_transform(const WinoGeom& q, const T* gy, int64_t r0, int64_t r1, T* dM,
+                                    Rows<T>& rb) {
+    wino_grad_output_transform(q, gy, r0, r1, dM, rb);
+  }
+  template <class T>
+  static void input_grad_transform(const WinoGeom& q, const T* dV, int64_t r0, int64_t r1, T* gx,
+                                   Rows<T>& rb) {
+    wino_input_grad_transform(q, dV, r0, r1, gx, rb);
+  }
+};
+
+// The forward of algorithm A (Wino2 or Wino4): blocks of tile rows in parallel, each computed by
+// one thread (the result does not depend on the split).
+template <class A, class T>
+void wino_forward_with(const ConvGeom& g, const T* x, const T* w, T* y, const T* bias) {
+  constexpr int64_t nx = A::kNx;
+  const WinoGeom q = WinoGeom::make<T>(g, A::kTile);
   const kernels::KernelSet<T>& ks = active_kernels().of<T>();
-  std::vector<T> U(static_cast<std::size_t>(16 * q.OC * q.C));
-  wino_weight_transform(q, w, U.data());
-  const WinoPacked<T> pu(ks, q, U.data(), false);
+  std::vector<T> U(static_cast<std::size_t>(nx * q.OC * q.C));
+  A::weight_transform(q, w, U.data());
+  const WinoPacked<T> pu(ks, q, U.data(), false, nx);
   const int64_t blocks = (q.rows() + q.R - 1) / q.R, tmax = q.R * q.S();
   parallel_for(0, static_cast<std::size_t>(blocks), 1, [&](std::size_t lo, std::size_t hi) {
-    WinoBuffer<T> V(16 * q.C * tmax);
-    WinoBuffer<T> M(16 * q.OC * tmax);
+    WinoBuffer<T> V(nx * q.C * tmax);
+    WinoBuffer<T> M(nx * q.OC * tmax);
     WinoBuffer<T> scratch(static_cast<int64_t>(gemm_scratch<T>(q.OC, tmax, q.C)));
-    WinoRows<T> rb(q);
+    typename A::template Rows<T> rb(q);
     for (auto b = static_cast<int64_t>(lo); b < static_cast<int64_t>(hi); ++b) {
       const int64_t r0 = b * q.R, r1 = std::min(q.rows(), r0 + q.R), t = (r1 - r0) * q.S();
-      wino_input_transform(q, x, r0, r1, V.data(), rb);
-      for (int64_t xi = 0; xi < 16; ++xi) {
+      A::input_transform(q, x, r0, r1, V.data(), rb);
+      for (int64_t xi = 0; xi < nx; ++xi) {
         ks.gemm_packed(static_cast<std::size_t>(q.OC), static_cast<std::size_t>(t),
                        static_cast<std::size_t>(q.C), T(1), pu.at(xi), false,
                        V.data() + xi * q.C * t, static_cast<std::size_t>(t), T(0),
                        M.data() + xi * q.OC * t, static_cast<std::size_t>(t), scratch.data());
       }
-      wino_output_transform(q, M.data(), r0, r1, bias, y, rb);
+      A::output_transform(q, M.data(), r0, r1, bias, y, rb);
     }
   });
 }
 
-// The backward on the Winograd path: any of gx (needs w), gw (needs x), gb (may be null). The
-// batch is split into kBatchChunks fixed chunks of images (in parallel); each chunk's tile rows
-// go in blocks, in order: dM from gy, then dU += dM V^T (V from x), then dX from U^T dM. The
-// chunks' dU are added in chunk order, so the result does not depend on the thread count.
-template <class T>
-void wino_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb) {
-  const WinoGeom q = WinoGeom::make<T>(g);
+// The backward of algorithm A: any of gx (needs w), gw (needs x), gb (may be null). The batch is
+// split into kBatchChunks fixed chunks of images (in parallel); each chunk's tile rows go in
+// blocks, in order: dM from gy, then dU += dM V^T (V from x), then dX from U^T dM. The chunks' dU
+// are added in chunk order, so the result does not depend on the thread count.
+template <class A, class T>
+void wino_backward_with(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx, T* gw,
+                        T* gb) {
+  constexpr int64_t nx = A::kNx;
+  const WinoGeom q = WinoGeom::make<T>(g, A::kTile);
   const kernels::KernelSet<T>& ks = active_kernels().of<T>();
-  const int64_t usize = 16 * q.OC * q.C, tmax = q.R * q.S();
+  const int64_t usize = nx * q.OC * q.C, tmax = q.R * q.S();
   WinoPacked<T> pu;  // U[xi]^T, for the input gradient
   if (gx != nullptr) {
     std::vector<T> U(static_cast<std::size_t>(usize));
-    wino_weight_transform(q, w, U.data());
-    pu = WinoPacked<T>(ks, q, U.data(), true);
+    A::weight_transform(q, w, U.data());
+    pu = WinoPacked<T>(ks, q, U.data(), true, nx);
   }
   const int64_t chunks = std::min<int64_t>(q.N, kBatchChunks);
   if (chunks == 0) {  // an empty batch
@@ -453,12 +531,12 @@ void wino_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx
   const bool dut = q.C < q.OC;  // dU stored transposed ([xi][c][oc])
   std::vector<T> dU(gw != nullptr ? static_cast<std::size_t>(chunks * usize) : 0);
   parallel_for(0, static_cast<std::size_t>(chunks), 1, [&](std::size_t clo, std::size_t chi) {
-    WinoBuffer<T> V(16 * q.C * tmax);
-    WinoBuffer<T> M(16 * q.OC * tmax);
+    WinoBuffer<T> V(nx * q.C * tmax);
+    WinoBuffer<T> M(nx * q.OC * tmax);
     WinoBuffer<T> scratch(static_cast<int64_t>(
         std::max({gemm_scratch<T>(q.C, tmax, q.OC), gemm_scratch<T>(q.OC, q.C, tmax),
                   gemm_scratch<T>(q.C, q.OC, tmax)})));
-    WinoRows<T> rb(q);
+    typename A::template Rows<T> rb(q);
     for (auto ci = static_cast<int64_t>(clo); ci < static_cast<int64_t>(chi); ++ci) {
       const int64_t n0 = q.N * ci / chunks, n1 = q.N * (ci + 1) / chunks;
       if (gx != nullptr) {
@@ -468,11 +546,11 @@ void wino_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx
       for (int64_t r0 = n0 * q.TH; r0 < n1 * q.TH; r0 += q.R) {
         const int64_t r1 = std::min(n1 * q.TH, r0 + q.R), t = (r1 - r0) * q.S();
         const auto st = static_cast<std::size_t>(t);
-        wino_grad_output_transform(q, gy, r0, r1, M.data(), rb);
+        A::grad_output_transform(q, gy, r0, r1, M.data(), rb);
         if (du != nullptr) {
-          wino_input_transform(q, x, r0, r1, V.data(), rb);
+          A::input_transform(q, x, r0, r1, V.data(), rb);
           const T beta = r0 == n0 * q.TH ? T(0) : T(1);
-          for (int64_t xi = 0; xi < 16; ++xi) {
+          for (int64_t xi = 0; xi < nx; ++xi) {
             const T* dm = M.data() + xi * q.OC * t;
             const T* v = V.data() + xi * q.C * t;
             // The GEMM packs its first operand with a transpose: the smaller of dM and V.
@@ -484,12 +562,12 @@ void wino_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx
           }
         }
         if (gx != nullptr) {
-          for (int64_t xi = 0; xi < 16; ++xi) {
+          for (int64_t xi = 0; xi < nx; ++xi) {
             ks.gemm_packed(static_cast<std::size_t>(q.C), st, static_cast<std::size_t>(q.OC), T(1),
                            pu.at(xi), false, M.data() + xi * q.OC * t, st, T(0),
                            V.data() + xi * q.C * t, st, scratch.data());
           }
-          wino_input_grad_transform(q, V.data(), r0, r1, gx, rb);
+          A::input_grad_transform(q, V.data(), r0, r1, gx, rb);
         }
       }
     }
@@ -500,7 +578,7 @@ void wino_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx
       kernels::binary<T>(kernels::BinaryOp::add, static_cast<std::size_t>(usize), sum,
                          dU.data() + ci * usize, sum);
     }
-    wino_weight_grad_transform(q, sum, dut, gw);
+    A::weight_grad_transform(q, sum, dut, gw);
   }
   if (gb != nullptr) bias_grad(q.N, q.OC, q.OH * q.OW, gy, gb);
 }

@@ -34,6 +34,8 @@ constexpr KernelSet<T> make_kernel_set() noexcept {
   s.max_pool2x2_backward = &impl::max_pool2x2_backward<Arch, T>;
   s.wino_split_rows = &impl::wino_split_rows<Arch, T>;
   s.wino_merge_rows = &impl::wino_merge_rows<Arch, T>;
+  s.wino4_split_rows = &impl::wino4_split_rows<Arch, T>;
+  s.wino4_merge_rows = &impl::wino4_merge_rows<Arch, T>;
   return s;
 }
 
