@@ -20,6 +20,19 @@ enum class UnaryOp { exp, log, tanh, sigmoid, relu, gelu, gelu_tanh, silu, neg, 
 enum class BinaryOp { add, sub, mul, div, max, min, relu_grad };
 enum class RowReduce { sum, max, sumsq };
 
+// A direct convolution over one image (kernels/conv_direct.hpp), column stride 1: output pixel
+// (oh, ow), tap (c, kh, kw) reads x[c * ldp + (oh * sh + kh * dh) * ldx + ow + kw * dw] (the
+// padding already applied by the caller). Output channels go in blocks of kDirectOcBlock; OCp is
+// OC rounded up to a multiple of it.
+inline constexpr std::size_t kDirectOcBlock = 16;
+struct DirectConvShape {
+  std::size_t C = 0, KH = 0, KW = 0;   // input channels, kernel size
+  std::size_t sh = 1, dh = 1, dw = 1;  // row stride, dilation
+  std::size_t OH = 0, OW = 0;          // output size
+  std::size_t ldx = 0, ldp = 0;        // elements between input rows / channel planes
+  std::size_t OC = 0;                  // output channels
+};
+
 // The kernels for one element type. Plain function pointers: no state.
 template <class T>
 struct KernelSet {
@@ -88,6 +101,21 @@ struct KernelSet {
   void (*max_pool2x2_backward)(std::size_t rows, std::size_t cols, const T* gy,
                                const std::int32_t* at, std::size_t ldy, T* gx,
                                std::size_t ldx) noexcept = nullptr;
+
+  // Direct convolution, forward (DirectConvShape): y[oc * ldy + oh * OW + ow] = bias[oc] +
+  // sum over taps (c, kh, kw) in order of wt[k * OCp + oc] * x(pixel, tap), k = (c * KH + kh) *
+  // KW + kw, for oc < OC; wt is [C * KH * KW][OCp], bias OCp entries or null (zero).
+  void (*conv_direct_forward)(const DirectConvShape& s, const T* x, const T* wt, const T* bias,
+                              T* y, std::size_t ldy) noexcept = nullptr;
+  // Its weight gradient, accumulated: gw[k * OCp + oc] += sum over pixels p in order of
+  // x(p, tap k) * gy[oc * ldgy + p], and gb[oc] += sum of gy[oc * ldgy + p] (gb may be null), for
+  // oc < OCp (dY is zero past OC). scratch: OH * OW * kDirectOcBlock elements.
+  void (*conv_direct_wgrad)(const DirectConvShape& s, const T* x, const T* gy, std::size_t ldgy,
+                            T* gw, T* gb, T* scratch) noexcept = nullptr;
+
+  // dst[r * ldd + i] += src[r * lds + i] for r < rows, i < n (col2im's short runs).
+  void (*add_rows)(std::size_t rows, std::size_t n, const T* src, std::size_t lds, T* dst,
+                   std::size_t ldd) noexcept = nullptr;
 
   // The Winograd row splits (kernels/winograd.hpp): for r < rows, k < n, s = 2k - pad,
   // e[r * lde + k] = x[r * ldx + s] and o[r * lde + k] = x[r * ldx + s + 1], zero where the column

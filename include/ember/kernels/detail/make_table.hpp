@@ -3,6 +3,7 @@
 #pragma once
 
 #include "ember/kernels/blas1.hpp"
+#include "ember/kernels/conv_direct.hpp"
 #include "ember/kernels/elementwise.hpp"
 #include "ember/kernels/gemm.hpp"
 #include "ember/kernels/kernel_table.hpp"
@@ -32,6 +33,9 @@ constexpr KernelSet<T> make_kernel_set() noexcept {
   s.reduce_cols = &impl::reduce_cols<Arch, T>;
   s.max_pool2x2 = &impl::max_pool2x2<Arch, T>;
   s.max_pool2x2_backward = &impl::max_pool2x2_backward<Arch, T>;
+  s.conv_direct_forward = &impl::conv_direct_forward<Arch, T>;
+  s.conv_direct_wgrad = &impl::conv_direct_wgrad<Arch, T>;
+  s.add_rows = &impl::add_rows<Arch, T>;
   s.wino_split_rows = &impl::wino_split_rows<Arch, T>;
   s.wino_merge_rows = &impl::wino_merge_rows<Arch, T>;
   return s;

@@ -1,0 +1,373 @@
+// ember: a direct convolution over one image with the output channels in the vector lanes
+// (functional/conv.hpp's path for few output channels and small kernels: no im2col, no im2row);
+// arch-tagged, called through the kernel table (KernelSet::conv_direct_forward / _wgrad).
+//
+// Output channels go in blocks of kDirectOcBlock (16: one AVX-512 register of float) padded with
+// zeros; the weights are [K][OCp] (K = C * KH * KW taps in (c, kh, kw) order, OCp = OC rounded up
+// to the block). The input is read in place with its padding already applied by the caller:
+// output pixel (oh, ow), tap (c, kh, kw) reads x[c * ldp + (oh * sh + kh * dh) * ldx + ow + kw *
+// dw] (column stride 1).
+//   forward: a register tile of R pixels of one output row times the block's channels; per tap
+//     one weight vector and R broadcast input pixels (fused multiply-adds, no im2col); the tile
+//     is then transposed into y's channel rows.
+//   weight gradient: a register tile of KHB kernel rows x KW taps times the block's channels,
+//     summed over every pixel of the image: per pixel one vector of dY (dY transposed once per
+//     image into [L][16] scratch) and KHB * KW broadcast input pixels; the bias gradient (the sum
+//     of dY) rides along.
+// Every output element is one chain over taps (forward: bias first, then taps in order) or over
+// pixels in order (weight gradient), whatever the thread count.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "ember/kernels/arch.hpp"
+#include "ember/kernels/gemm_microkernel.hpp"
+#include "ember/kernels/kernel_table.hpp"
+#include "ember/kernels/simd.hpp"
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+namespace ember::kernels::impl {
+
+namespace conv_direct_detail {
+
+template <class Arch, class T>
+struct dparams {
+  static constexpr std::size_t lanes = gemm_detail::lanes_of<Arch, T>::value;
+  static constexpr std::size_t nv = kDirectOcBlock / lanes;  // vectors per channel block
+  static constexpr std::size_t regs = gemm_detail::params<Arch, T>::regs;
+  // Accumulators that leave room for the weight / dY vectors and a broadcast.
+  static constexpr std::size_t budget = regs > 4 ? regs - 4 : 1;
+  static constexpr std::size_t rmax_raw = budget / nv;
+  // Forward: pixels per register tile.
+  static constexpr std::size_t rmax = rmax_raw < 1 ? 1 : (rmax_raw > 16 ? 16 : rmax_raw);
+};
+
+// Forward tile: R pixels of one output row (x at their first window's top-left pixel, y at the
+// first pixel of channel oc0), channels [oc0, oc0 + ocn) with weights wt (already offset to oc0).
+template <class Arch, class T, std::size_t R>
+void forward_tile(const DirectConvShape& s, const T* x, const T* wt, std::size_t ocp, const T* bias,
+                  T* y, std::size_t ldy, std::size_t ocn) noexcept {
+  constexpr std::size_t BLK = kDirectOcBlock;
+  alignas(64) T tile[R * BLK];
+  if constexpr (is_scalar_arch<Arch>) {
+    for (std::size_t r = 0; r < R; ++r) {
+      for (std::size_t j = 0; j < BLK; ++j) tile[r * BLK + j] = bias != nullptr ? bias[j] : T(0);
+    }
+    for (std::size_t c = 0; c < s.C; ++c) {
+      for (std::size_t kh = 0; kh < s.KH; ++kh) {
+        const T* row = x + c * s.ldp + kh * s.dh * s.ldx;
+        for (std::size_t kw = 0; kw < s.KW; ++kw) {
+          const T* wk = wt + ((c * s.KH + kh) * s.KW + kw) * ocp;
+          const T* xr = row + kw * s.dw;
+          for (std::size_t r = 0; r < R; ++r) {
+            for (std::size_t j = 0; j < BLK; ++j) tile[r * BLK + j] += xr[r] * wk[j];
+          }
+        }
+      }
+    }
+  } else {
+    using B = xsimd::batch<T, Arch>;
+    constexpr std::size_t W = dparams<Arch, T>::lanes, NV = dparams<Arch, T>::nv;
+    B acc[R][NV];
+#pragma GCC unroll 4
+    for (std::size_t v = 0; v < NV; ++v) {
+      const B b0 = bias != nullptr ? B::load_unaligned(bias + v * W) : B(T(0));
+#pragma GCC unroll 16
+      for (std::size_t r = 0; r < R; ++r) acc[r][v] = b0;
+    }
+    for (std::size_t c = 0; c < s.C; ++c) {
+      for (std::size_t kh = 0; kh < s.KH; ++kh) {
+        const T* xr = x + c * s.ldp + kh * s.dh * s.ldx;
+        const T* wk = wt + (c * s.KH + kh) * s.KW * ocp;
+        for (std::size_t kw = 0; kw < s.KW; ++kw) {
+          B wv[NV];
+#pragma GCC unroll 4
+          for (std::size_t v = 0; v < NV; ++v) wv[v] = B::load_unaligned(wk + v * W);
+#pragma GCC unroll 16
+          for (std::size_t r = 0; r < R; ++r) {
+            const B xv(xr[r]);
+#pragma GCC unroll 4
+            for (std::size_t v = 0; v < NV; ++v) {
+              acc[r][v] = gemm_detail::fmadd<Arch, T>(xv, wv[v], acc[r][v]);
+            }
+          }
+          xr += s.dw;
+          wk += ocp;
+        }
+      }
+    }
+#pragma GCC unroll 16
+    for (std::size_t r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+      for (std::size_t v = 0; v < NV; ++v) acc[r][v].store_aligned(tile + r * BLK + v * W);
+    }
+  }
+  for (std::size_t j = 0; j < ocn; ++j) {
+    T* out = y + j * ldy;
+#pragma GCC unroll 16
+    for (std::size_t r = 0; r < R; ++r) out[r] = tile[r * BLK + j];
+  }
+}
+
+// The tile for r (1..R) pixels: a jump to the instantiation for exactly r.
+template <class Arch, class T, std::size_t R = dparams<Arch, T>::rmax>
+void forward_tile_n(std::size_t r, const DirectConvShape& s, const T* x, const T* wt,
+                    std::size_t ocp, const T* bias, T* y, std::size_t ldy,
+                    std::size_t ocn) noexcept {
+  if constexpr (R == 1) {
+    forward_tile<Arch, T, 1>(s, x, wt, ocp, bias, y, ldy, ocn);
+  } else {
+    if (r == R) {
+      forward_tile<Arch, T, R>(s, x, wt, ocp, bias, y, ldy, ocn);
+    } else {
+      forward_tile_n<Arch, T, R - 1>(r, s, x, wt, ocp, bias, y, ldy, ocn);
+    }
+  }
+}
+
+// Weight gradient tile: KHB kernel rows (x at the first one's offset, kh0 * dh rows down) x KW
+// taps, channels of one block; gw at tap (c, kh0, 0), channel oc0, rows ocp apart; gyt: dY as
+// [L][16]. gb (may be null): the bias gradient's block.
+template <class Arch, class T, std::size_t KW, std::size_t KHB>
+void wgrad_tile(const DirectConvShape& s, const T* x, const T* gyt, T* gw, std::size_t ocp,
+                T* gb) noexcept {
+  constexpr std::size_t BLK = kDirectOcBlock;
+  const std::size_t dw = s.dw;
+  if constexpr (is_scalar_arch<Arch>) {
+    T acc[KHB][KW][BLK];
+    T bacc[BLK];
+    for (std::size_t i = 0; i < KHB; ++i) {
+      for (std::size_t kw = 0; kw < KW; ++kw) {
+        for (std::size_t j = 0; j < BLK; ++j) acc[i][kw][j] = gw[(i * s.KW + kw) * ocp + j];
+      }
+    }
+    for (std::size_t j = 0; j < BLK; ++j) bacc[j] = gb != nullptr ? gb[j] : T(0);
+    for (std::size_t oh = 0; oh < s.OH; ++oh) {
+      for (std::size_t ow = 0; ow < s.OW; ++ow) {
+        const T* g = gyt + (oh * s.OW + ow) * BLK;
+        for (std::size_t i = 0; i < KHB; ++i) {
+          const T* xr = x + (oh * s.sh + i * s.dh) * s.ldx + ow;
+          for (std::size_t kw = 0; kw < KW; ++kw) {
+            for (std::size_t j = 0; j < BLK; ++j) acc[i][kw][j] += xr[kw * dw] * g[j];
+          }
+        }
+        for (std::size_t j = 0; j < BLK; ++j) bacc[j] += g[j];
+      }
+    }
+    for (std::size_t i = 0; i < KHB; ++i) {
+      for (std::size_t kw = 0; kw < KW; ++kw) {
+        for (std::size_t j = 0; j < BLK; ++j) gw[(i * s.KW + kw) * ocp + j] = acc[i][kw][j];
+      }
+    }
+    if (gb != nullptr) {
+      for (std::size_t j = 0; j < BLK; ++j) gb[j] = bacc[j];
+    }
+  } else {
+    using B = xsimd::batch<T, Arch>;
+    constexpr std::size_t W = dparams<Arch, T>::lanes, NV = dparams<Arch, T>::nv;
+    B acc[KHB][KW][NV];
+#pragma GCC unroll 8
+    for (std::size_t i = 0; i < KHB; ++i) {
+#pragma GCC unroll 8
+      for (std::size_t kw = 0; kw < KW; ++kw) {
+#pragma GCC unroll 4
+        for (std::size_t v = 0; v < NV; ++v) {
+          acc[i][kw][v] = B::load_unaligned(gw + (i * s.KW + kw) * ocp + v * W);
+        }
+      }
+    }
+    B bacc[NV];
+#pragma GCC unroll 4
+    for (std::size_t v = 0; v < NV; ++v) {
+      bacc[v] = gb != nullptr ? B::load_unaligned(gb + v * W) : B(T(0));
+    }
+    for (std::size_t oh = 0; oh < s.OH; ++oh) {
+      const T* rows[KHB];
+#pragma GCC unroll 8
+      for (std::size_t i = 0; i < KHB; ++i) rows[i] = x + (oh * s.sh + i * s.dh) * s.ldx;
+      const T* g = gyt + oh * s.OW * BLK;
+      for (std::size_t ow = 0; ow < s.OW; ++ow) {
+        B gv[NV];
+#pragma GCC unroll 4
+        for (std::size_t v = 0; v < NV; ++v) gv[v] = B::load_unaligned(g + v * W);
+#pragma GCC unroll 8
+        for (std::size_t i = 0; i < KHB; ++i) {
+#pragma GCC unroll 8
+          for (std::size_t kw = 0; kw < KW; ++kw) {
+            const B xv(rows[i][ow + kw * dw]);
+#pragma GCC unroll 4
+            for (std::size_t v = 0; v < NV; ++v) {
+              acc[i][kw][v] = gemm_detail::fmadd<Arch, T>(xv, gv[v], acc[i][kw][v]);
+            }
+          }
+        }
+#pragma GCC unroll 4
+        for (std::size_t v = 0; v < NV; ++v) bacc[v] += gv[v];
+        g += BLK;
+      }
+    }
+#pragma GCC unroll 8
+    for (std::size_t i = 0; i < KHB; ++i) {
+#pragma GCC unroll 8
+      for (std::size_t kw = 0; kw < KW; ++kw) {
+#pragma GCC unroll 4
+        for (std::size_t v = 0; v < NV; ++v) {
+          acc[i][kw][v].store_unaligned(gw + (i * s.KW + kw) * ocp + v * W);
+        }
+      }
+    }
+    if (gb != nullptr) {
+#pragma GCC unroll 4
+      for (std::size_t v = 0; v < NV; ++v) bacc[v].store_unaligned(gb + v * W);
+    }
+  }
+}
+
+// Kernel rows per weight-gradient tile of KW taps a row: as many as the accumulators allow, with
+// room for the bias sums.
+template <class Arch, class T, std::size_t KW>
+inline constexpr std::size_t khb_max =
+    (dparams<Arch, T>::budget / dparams<Arch, T>::nv) / KW < 2
+        ? 1
+        : (dparams<Arch, T>::budget / dparams<Arch, T>::nv - 1) / KW;
+
+template <class Arch, class T, std::size_t KW, std::size_t KHB = khb_max<Arch, T, KW>>
+void wgrad_tile_n(std::size_t khb, const DirectConvShape& s, const T* x, const T* gyt, T* gw,
+                  std::size_t ocp, T* gb) noexcept {
+  if constexpr (KHB == 1) {
+    wgrad_tile<Arch, T, KW, 1>(s, x, gyt, gw, ocp, gb);
+  } else {
+    if (khb == KHB) {
+      wgrad_tile<Arch, T, KW, KHB>(s, x, gyt, gw, ocp, gb);
+    } else {
+      wgrad_tile_n<Arch, T, KW, KHB - 1>(khb, s, x, gyt, gw, ocp, gb);
+    }
+  }
+}
+
+// All taps, KW columns at a time (s.KW a multiple of KW).
+template <class Arch, class T, std::size_t KW>
+void wgrad_kw(const DirectConvShape& s, const T* x, const T* gyt, T* gw, std::size_t ocp,
+              T* gb) noexcept {
+  constexpr std::size_t KHB = khb_max<Arch, T, KW>;
+  // Kernel rows split evenly over the fewest tiles of at most KHB rows.
+  const std::size_t tiles = (s.KH + KHB - 1) / KHB;
+  for (std::size_t c = 0; c < s.C; ++c) {
+    for (std::size_t t = 0; t < tiles; ++t) {
+      const std::size_t kh0 = t * s.KH / tiles, kh1 = (t + 1) * s.KH / tiles;
+      for (std::size_t kw0 = 0; kw0 < s.KW; kw0 += KW) {
+        const bool first = c == 0 && t == 0 && kw0 == 0;
+        wgrad_tile_n<Arch, T, KW>(kh1 - kh0, s, x + c * s.ldp + kh0 * s.dh * s.ldx + kw0 * s.dw,
+                                  gyt, gw + ((c * s.KH + kh0) * s.KW + kw0) * ocp, ocp,
+                                  first ? gb : nullptr);
+      }
+    }
+  }
+}
+
+}  // namespace conv_direct_detail
+
+// See KernelSet::conv_direct_forward.
+template <class Arch, class T>
+void conv_direct_forward(const DirectConvShape& s, const T* x, const T* wt, const T* bias, T* y,
+                         std::size_t ldy) noexcept {
+  namespace cd = conv_direct_detail;
+  constexpr std::size_t BLK = kDirectOcBlock, RMAX = cd::dparams<Arch, T>::rmax;
+  const std::size_t ocp = (s.OC + BLK - 1) / BLK * BLK;
+  // Each output row split evenly over the fewest tiles of at most RMAX pixels.
+  const std::size_t tiles = (s.OW + RMAX - 1) / RMAX;
+  for (std::size_t oc0 = 0; oc0 < s.OC; oc0 += BLK) {
+    const std::size_t ocn = s.OC - oc0 < BLK ? s.OC - oc0 : BLK;
+    for (std::size_t oh = 0; oh < s.OH; ++oh) {
+      for (std::size_t t = 0; t < tiles; ++t) {
+        const std::size_t ow0 = t * s.OW / tiles, ow1 = (t + 1) * s.OW / tiles;
+        cd::forward_tile_n<Arch, T>(ow1 - ow0, s, x + oh * s.sh * s.ldx + ow0, wt + oc0, ocp,
+                                    bias != nullptr ? bias + oc0 : nullptr,
+                                    y + oc0 * ldy + oh * s.OW + ow0, ldy, ocn);
+      }
+    }
+  }
+}
+
+// See KernelSet::conv_direct_wgrad.
+template <class Arch, class T>
+void conv_direct_wgrad(const DirectConvShape& s, const T* x, const T* gy, std::size_t ldgy, T* gw,
+                       T* gb, T* scratch) noexcept {
+  namespace cd = conv_direct_detail;
+  constexpr std::size_t BLK = kDirectOcBlock;
+  const std::size_t ocp = (s.OC + BLK - 1) / BLK * BLK, L = s.OH * s.OW;
+  for (std::size_t oc0 = 0; oc0 < s.OC; oc0 += BLK) {
+    const std::size_t ocn = s.OC - oc0 < BLK ? s.OC - oc0 : BLK;
+    // dY of this block transposed: scratch[p * 16 + j] = gy[(oc0 + j) * ldgy + p], zero past OC.
+    for (std::size_t j = 0; j < BLK; ++j) {
+      if (j < ocn) {
+        const T* src = gy + (oc0 + j) * ldgy;
+        for (std::size_t p = 0; p < L; ++p) scratch[p * BLK + j] = src[p];
+      } else {
+        for (std::size_t p = 0; p < L; ++p) scratch[p * BLK + j] = T(0);
+      }
+    }
+    T* gwb = gw + oc0;
+    T* gbb = gb != nullptr ? gb + oc0 : nullptr;
+    switch (s.KW) {
+      case 3:
+        cd::wgrad_kw<Arch, T, 3>(s, x, scratch, gwb, ocp, gbb);
+        break;
+      case 5:
+        cd::wgrad_kw<Arch, T, 5>(s, x, scratch, gwb, ocp, gbb);
+        break;
+      default:
+        cd::wgrad_kw<Arch, T, 1>(s, x, scratch, gwb, ocp, gbb);
+        break;
+    }
+  }
+}
+
+// See KernelSet::add_rows: dst[r * ldd + i] += src[r * lds + i]. AVX-512 adds a row's last
+// (or only) partial vector with masked loads and stores; other ISAs finish rows in scalar code.
+template <class Arch, class T>
+void add_rows(std::size_t rows, std::size_t n, const T* src, std::size_t lds, T* dst,
+              std::size_t ldd) noexcept {
+  if constexpr (is_scalar_arch<Arch>) {
+    for (std::size_t r = 0; r < rows; ++r) {
+      for (std::size_t i = 0; i < n; ++i) dst[r * ldd + i] += src[r * lds + i];
+    }
+  } else {
+    using B = xsimd::batch<T, Arch>;
+    constexpr std::size_t W = B::size;
+    const std::size_t full = n / W * W;
+    for (std::size_t r = 0; r < rows; ++r) {
+      const T* a = src + r * lds;
+      T* d = dst + r * ldd;
+      for (std::size_t i = 0; i < full; i += W) {
+        (B::load_unaligned(d + i) + B::load_unaligned(a + i)).store_unaligned(d + i);
+      }
+#if defined(__AVX512F__)
+      if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) {
+        if (full < n) {
+          if constexpr (std::is_same_v<T, float>) {
+            const auto m = static_cast<__mmask16>((1u << (n - full)) - 1u);
+            const __m512 v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, d + full),
+                                           _mm512_maskz_loadu_ps(m, a + full));
+            _mm512_mask_storeu_ps(d + full, m, v);
+          } else {
+            const auto m = static_cast<__mmask8>((1u << (n - full)) - 1u);
+            const __m512d v = _mm512_add_pd(_mm512_maskz_loadu_pd(m, d + full),
+                                            _mm512_maskz_loadu_pd(m, a + full));
+            _mm512_mask_storeu_pd(d + full, m, v);
+          }
+        }
+        continue;
+      }
+#endif
+      for (std::size_t i = full; i < n; ++i) d[i] += a[i];
+    }
+  }
+}
+
+}  // namespace ember::kernels::impl
