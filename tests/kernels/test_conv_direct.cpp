@@ -5,8 +5,10 @@
 // planes with gaps, y rows with gaps (nothing else written), accumulation into gw and gb.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -185,7 +187,69 @@ void check_wgrad(bool with_bias) {
   }
 }
 
+struct KrowCase {
+  std::size_t rows, KW, OW, W, pw, dw, row_gap;
+};
+
+// col2im_krow against its loops, bitwise (one addition per element, in kw order), on every ISA:
+// padding (negative offsets), image rows of more than one vector, dilation, wide kernels.
+template <class T>
+void check_krow() {
+  kt::IsaRestore restore;
+  const std::vector<KrowCase> cases{
+      {8, 5, 8, 12, 0, 1, 0},  {10, 5, 10, 14, 0, 1, 3}, {3, 3, 9, 9, 1, 1, 0},
+      {4, 7, 40, 44, 1, 1, 2}, {2, 3, 7, 11, 0, 2, 0},   {5, 5, 28, 28, 2, 1, 0},
+      {1, 1, 1, 1, 0, 1, 0},   {3, 17, 20, 30, 3, 1, 1}, {6, 2, 33, 35, 1, 3, 0},
+  };
+  std::uint64_t seed = 77;
+  for (const KrowCase& c : cases) {
+    std::vector<std::int64_t> off(c.KW);
+    std::vector<std::size_t> lo(c.KW), hi(c.KW);
+    for (std::size_t kw = 0; kw < c.KW; ++kw) {
+      off[kw] = static_cast<std::int64_t>(kw * c.dw) - static_cast<std::int64_t>(c.pw);
+      // ow + off in [0, W).
+      std::int64_t a = -off[kw], b = static_cast<std::int64_t>(c.W) - off[kw];
+      a = std::max<std::int64_t>(a, 0);
+      b = std::min<std::int64_t>(b, static_cast<std::int64_t>(c.OW));
+      lo[kw] = static_cast<std::size_t>(a);
+      hi[kw] = static_cast<std::size_t>(std::max(a, b));
+    }
+    const std::size_t ldc = c.rows * c.OW + 5, ldi = c.W + c.row_gap;
+    const std::size_t margin = ember::kernels::col2im_margin(c.W, c.KW * c.dw + c.pw);
+    std::vector<T> col_buf = kt::inputs<T>(c.KW * ldc + 2 * margin, -1.0, 1.0, seed += 3, false);
+    const T* col = col_buf.data() + margin;
+    std::vector<T> img0 = kt::inputs<T>(c.rows * ldi + 1, -1.0, 1.0, seed + 1, false);
+    img0[0] = -T(0);  // a -0 that nothing adds to (a column no tap reaches when pw > 0) stays -0
+    std::vector<T> ref = img0;
+    for (std::size_t oh = 0; oh < c.rows; ++oh) {
+      for (std::size_t kw = 0; kw < c.KW; ++kw) {
+        for (std::size_t ow = lo[kw]; ow < hi[kw]; ++ow) {
+          ref[oh * ldi + static_cast<std::size_t>(static_cast<std::int64_t>(ow) + off[kw])] +=
+              col[kw * ldc + oh * c.OW + ow];
+        }
+      }
+    }
+    for (Isa isa : ember::available_isas()) {
+      ember::set_isa(isa);
+      CAPTURE(std::string(ember::isa_name(isa)));
+      CAPTURE(c.rows);
+      CAPTURE(c.KW);
+      CAPTURE(c.W);
+      CAPTURE(c.pw);
+      std::vector<T> img = img0;
+      ember::active_kernels().of<T>().col2im_krow(c.rows, c.KW, c.OW, col, ldc, c.OW, img.data(),
+                                                  ldi, c.W, off.data(), lo.data(), hi.data());
+      CHECK(kt::same_bits(img, ref));
+    }
+  }
+}
+
 }  // namespace
+
+TEST_CASE_TEMPLATE("col2im_krow: a kernel row's taps added into image rows on every ISA", T, float,
+                   double) {
+  check_krow<T>();
+}
 
 TEST_CASE_TEMPLATE("conv_direct_forward: direct convolution on every ISA", T, float, double) {
   check_forward<T>(true);

@@ -423,6 +423,44 @@ void conv_forward(const ConvGeom& g, const T* x, const T* w, T* y, const T* bias
   });
 }
 
+// col2im with column stride 1 (not flat rows): one col2im_krow call per channel and kernel row,
+// which adds a kernel row's taps to an image row in registers. col lies `margin` elements into
+// its buffer (col2im_krow's room).
+inline int64_t col2im_rows_margin(const ConvGeom& g) {
+  const auto& w = g.win;
+  return static_cast<int64_t>(kernels::col2im_margin(
+      static_cast<std::size_t>(w.W), static_cast<std::size_t>(std::max(w.pw, (w.KW - 1) * w.dw))));
+}
+
+template <class T>
+void col2im_rows(const kernels::KernelSet<T>& ks, const kernels::ConvWindow& g, const T* col,
+                 T* image) {
+  const int64_t L = g.OH * g.OW;
+  std::vector<int64_t> off(static_cast<std::size_t>(g.KW));
+  std::vector<std::size_t> lo(off.size()), hi(off.size());
+  for (int64_t kw = 0; kw < g.KW; ++kw) {
+    int64_t a, b;
+    kernels::detail::valid_range(g.W, g.sw, g.pw, kw * g.dw, g.OW, a, b);
+    const auto i = static_cast<std::size_t>(kw);
+    off[i] = kw * g.dw - g.pw;
+    lo[i] = static_cast<std::size_t>(a);
+    hi[i] = static_cast<std::size_t>(b);
+  }
+  for (int64_t c = 0; c < g.C; ++c) {
+    for (int64_t kh = 0; kh < g.KH; ++kh) {
+      int64_t r0, r1;
+      kernels::detail::valid_rows(g, kh * g.dh, r0, r1);
+      if (r0 >= r1) continue;
+      ks.col2im_krow(static_cast<std::size_t>(r1 - r0), static_cast<std::size_t>(g.KW),
+                     static_cast<std::size_t>(g.OW), col + (c * g.KH + kh) * g.KW * L + r0 * g.OW,
+                     static_cast<std::size_t>(L), static_cast<std::size_t>(g.OW),
+                     image + (c * g.H + r0 * g.sh - g.ph + kh * g.dh) * g.W,
+                     static_cast<std::size_t>(g.sh * g.W), static_cast<std::size_t>(g.W),
+                     off.data(), lo.data(), hi.data());
+    }
+  }
+}
+
 // gx[n] = col2im(W^T @ gy[n]) per group.
 template <class T>
 void conv_backward_input(const ConvGeom& g, const T* w, const T* gy, T* gx) {
@@ -431,12 +469,16 @@ void conv_backward_input(const ConvGeom& g, const T* w, const T* gy, T* gx) {
   const bool direct = g.pointwise();
   const kernels::KernelSet<T>& ks = active_kernels().of<T>();
   PackedWeights<T> pw(ks, g, w, true);
+  const bool flat = kernels::detail::flat_rows(g.win);
+  const bool by_rows = !direct && !flat && g.win.sw == 1;
+  const int64_t margin = by_rows ? col2im_rows_margin(g) : 0;
   for_each_image(g.N, [&](int64_t lo, int64_t hi) {
-    std::vector<T> col(direct ? 0 : static_cast<std::size_t>(g.groups * K * L));
+    std::vector<T> col_buf(direct ? 0 : static_cast<std::size_t>(g.groups * K * L + 2 * margin));
+    T* col = col_buf.data() + margin;
     std::vector<T> scratch(gemm_scratch<T>(K, L, OCg));
     for (int64_t n = lo; n < hi; ++n) {
       T* gxn = gx + n * g.in_size();
-      T* c = direct ? gxn : col.data();
+      T* c = direct ? gxn : col;
       for (int64_t gi = 0; gi < g.groups; ++gi) {
         ks.gemm_packed(static_cast<std::size_t>(K), static_cast<std::size_t>(L),
                        static_cast<std::size_t>(OCg), T(1), pw.group(gi), false,
@@ -445,10 +487,12 @@ void conv_backward_input(const ConvGeom& g, const T* w, const T* gy, T* gx) {
       }
       if (!direct) {
         std::fill(gxn, gxn + g.in_size(), T(0));
-        if (kernels::detail::flat_rows(g.win)) {
-          kernels::col2im_flat(g.win, col.data(), gxn, ks.axpy);
+        if (flat) {
+          kernels::col2im_flat(g.win, col, gxn, ks.axpy);
+        } else if (by_rows) {
+          col2im_rows(ks, g.win, col, gxn);
         } else {
-          kernels::col2im(g.win, col.data(), gxn, -1, ks.add_rows);
+          kernels::col2im(g.win, col, gxn);
         }
       }
     }

@@ -328,46 +328,84 @@ void conv_direct_wgrad(const DirectConvShape& s, const T* x, const T* gy, std::s
   }
 }
 
-// See KernelSet::add_rows: dst[r * ldd + i] += src[r * lds + i]. AVX-512 adds a row's last
-// (or only) partial vector with masked loads and stores; other ISAs finish rows in scalar code.
+// See KernelSet::col2im_krow. AVX-512: per 16 columns of an image row, the row is loaded once, the
+// kernel row's KW shifted col rows added with merge masks (in kw order, so the same additions as
+// the scalar loops), and stored once: no masked store followed by an overlapping load (which
+// cannot be forwarded and stalls until the store retires: adding the runs one by one spent most
+// of its time there).
 template <class Arch, class T>
-void add_rows(std::size_t rows, std::size_t n, const T* src, std::size_t lds, T* dst,
-              std::size_t ldd) noexcept {
-  if constexpr (is_scalar_arch<Arch>) {
-    for (std::size_t r = 0; r < rows; ++r) {
-      for (std::size_t i = 0; i < n; ++i) dst[r * ldd + i] += src[r * lds + i];
-    }
-  } else {
-    using B = xsimd::batch<T, Arch>;
-    constexpr std::size_t W = B::size;
-    const std::size_t full = n / W * W;
-    for (std::size_t r = 0; r < rows; ++r) {
-      const T* a = src + r * lds;
-      T* d = dst + r * ldd;
-      for (std::size_t i = 0; i < full; i += W) {
-        (B::load_unaligned(d + i) + B::load_unaligned(a + i)).store_unaligned(d + i);
-      }
+void col2im_krow(std::size_t rows, std::size_t KW, std::size_t OW, const T* col, std::size_t ldc,
+                 std::size_t lcol, T* img, std::size_t ldi, std::size_t W, const std::int64_t* off,
+                 const std::size_t* lo, const std::size_t* hi) noexcept {
 #if defined(__AVX512F__)
-      if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) {
-        if (full < n) {
+  if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) {
+    using V = typename xsimd::batch<T, Arch>::register_type;  // __m512 or __m512d
+    using M = std::conditional_t<std::is_same_v<T, float>, __mmask16, __mmask8>;
+    constexpr std::int64_t NL = 64 / sizeof(T);
+    constexpr std::size_t kMaxKw = 16;
+    auto lanes = [](std::int64_t a, std::int64_t b) -> M {
+      if (b <= a) return M(0);
+      const auto bits = ((std::uint64_t(1) << b) - 1) & ~((std::uint64_t(1) << a) - 1);
+      return static_cast<M>(bits);
+    };
+    for (std::size_t kw0 = 0; kw0 < KW; kw0 += kMaxKw) {
+      const std::size_t kwn = KW - kw0 < kMaxKw ? KW - kw0 : kMaxKw;
+      for (std::int64_t j0 = 0; j0 < static_cast<std::int64_t>(W); j0 += NL) {
+        // Lanes of image columns j0 + l that tap kw adds to: j - off in [lo, hi).
+        M m[kMaxKw];
+        M all = 0;
+        for (std::size_t t = 0; t < kwn; ++t) {
+          const std::size_t kw = kw0 + t;
+          std::int64_t a = static_cast<std::int64_t>(lo[kw]) + off[kw] - j0;
+          std::int64_t b = static_cast<std::int64_t>(hi[kw]) + off[kw] - j0;
+          a = a < 0 ? 0 : a;
+          b = b > NL ? NL : b;
+          m[t] = lanes(a, b);
+          all = static_cast<M>(all | m[t]);
+        }
+        if (all == 0) continue;
+        for (std::size_t oh = 0; oh < rows; ++oh) {
+          T* d = img + oh * ldi + j0;
+          const T* crow = col + oh * lcol + j0;
+          V acc;
           if constexpr (std::is_same_v<T, float>) {
-            const auto m = static_cast<__mmask16>((1u << (n - full)) - 1u);
-            const __m512 v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, d + full),
-                                           _mm512_maskz_loadu_ps(m, a + full));
-            _mm512_mask_storeu_ps(d + full, m, v);
+            acc = _mm512_maskz_loadu_ps(all, d);
           } else {
-            const auto m = static_cast<__mmask8>((1u << (n - full)) - 1u);
-            const __m512d v = _mm512_add_pd(_mm512_maskz_loadu_pd(m, d + full),
-                                            _mm512_maskz_loadu_pd(m, a + full));
-            _mm512_mask_storeu_pd(d + full, m, v);
+            acc = _mm512_maskz_loadu_pd(all, d);
+          }
+          for (std::size_t t = 0; t < kwn; ++t) {
+            if (m[t] == 0) continue;
+            const std::size_t kw = kw0 + t;
+            // Lane l reads crow[l - off]: masked lanes are not accessed.
+            const T* src = crow + kw * ldc - off[kw];
+            if constexpr (std::is_same_v<T, float>) {
+              acc = _mm512_mask_add_ps(acc, m[t], acc, _mm512_maskz_loadu_ps(m[t], src));
+            } else {
+              acc = _mm512_mask_add_pd(acc, m[t], acc, _mm512_maskz_loadu_pd(m[t], src));
+            }
+          }
+          if constexpr (std::is_same_v<T, float>) {
+            _mm512_mask_storeu_ps(d, all, acc);
+          } else {
+            _mm512_mask_storeu_pd(d, all, acc);
           }
         }
-        continue;
       }
+    }
+    return;
+  }
 #endif
-      for (std::size_t i = full; i < n; ++i) d[i] += a[i];
+  for (std::size_t oh = 0; oh < rows; ++oh) {
+    T* d = img + oh * ldi;
+    for (std::size_t kw = 0; kw < KW; ++kw) {
+      const T* crow = col + kw * ldc + oh * lcol;
+      for (std::size_t ow = lo[kw]; ow < hi[kw]; ++ow) {
+        d[static_cast<std::int64_t>(ow) + off[kw]] += crow[ow];
+      }
     }
   }
+  (void)OW;
+  (void)W;
 }
 
 }  // namespace ember::kernels::impl

@@ -238,13 +238,9 @@ void im2row(const ConvWindow& g, const T* image, T* rows, int64_t ldr = -1) {
 
 // The adjoint of im2col: adds every column entry into the pixel it was read from. `image` must be
 // zeroed (or hold values to add to) by the caller. Serial within an image, so the order of the
-// additions into one pixel is fixed. col rows are ldc apart (ldc < 0: OH * OW). add_rows (may be
-// null: a plain loop): a dispatched KernelSet::add_rows for the runs of column stride 1 (one
-// addition per element, so the same bits).
+// additions into one pixel is fixed. col rows are ldc apart (ldc < 0: OH * OW).
 template <class T>
-void col2im(const ConvWindow& g, const T* col, T* image, int64_t ldc = -1,
-            void (*add_rows)(std::size_t, std::size_t, const T*, std::size_t, T*,
-                             std::size_t) noexcept = nullptr) {
+void col2im(const ConvWindow& g, const T* col, T* image, int64_t ldc = -1) {
   if (ldc < 0) ldc = g.OH * g.OW;
   for (int64_t c = 0; c < g.C; ++c) {
     for (int64_t kh = 0; kh < g.KH; ++kh) {
@@ -256,11 +252,7 @@ void col2im(const ConvWindow& g, const T* col, T* image, int64_t ldc = -1,
         detail::valid_range(g.W, g.sw, g.pw, kw * g.dw, g.OW, lo, hi);
         if (r0 >= r1 || lo >= hi) continue;
         const int64_t off = (c * g.H + r0 * g.sh - g.ph + kh * g.dh) * g.W - g.pw + kw * g.dw;
-        if (g.sw == 1 && add_rows != nullptr) {
-          add_rows(static_cast<std::size_t>(r1 - r0), static_cast<std::size_t>(hi - lo),
-                   row + (r0 * g.OW + lo), static_cast<std::size_t>(g.OW), image + (off + lo),
-                   static_cast<std::size_t>(g.sh * g.W));
-        } else if (g.sw == 1) {
+        if (g.sw == 1) {
           detail::add_rows(row + (r0 * g.OW + lo), g.OW, image + (off + lo), g.sh * g.W, r1 - r0,
                            hi - lo);
         } else {

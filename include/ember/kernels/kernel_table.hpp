@@ -25,6 +25,10 @@ enum class RowReduce { sum, max, sumsq };
 // padding already applied by the caller). Output channels go in blocks of kDirectOcBlock; OCp is
 // OC rounded up to a multiple of it.
 inline constexpr std::size_t kDirectOcBlock = 16;
+// The room KernelSet::col2im_krow needs around its col matrix (see there).
+inline constexpr std::size_t col2im_margin(std::size_t W, std::size_t max_abs_off) noexcept {
+  return W + max_abs_off + 64;
+}
 struct DirectConvShape {
   std::size_t C = 0, KH = 0, KW = 0;   // input channels, kernel size
   std::size_t sh = 1, dh = 1, dw = 1;  // row stride, dilation
@@ -113,9 +117,15 @@ struct KernelSet {
   void (*conv_direct_wgrad)(const DirectConvShape& s, const T* x, const T* gy, std::size_t ldgy,
                             T* gw, T* gb, T* scratch) noexcept = nullptr;
 
-  // dst[r * ldd + i] += src[r * lds + i] for r < rows, i < n (col2im's short runs).
-  void (*add_rows)(std::size_t rows, std::size_t n, const T* src, std::size_t lds, T* dst,
-                   std::size_t ldd) noexcept = nullptr;
+  // col2im of one kernel row (KW taps) of one channel, column stride 1: for oh < rows, kw < KW in
+  // order, ow in [lo[kw], hi[kw]): img[oh * ldi + ow + off[kw]] += col[kw * ldc + oh * lcol + ow]
+  // (ow + off[kw] in [0, W)). The pointer arithmetic of masked vector loads reaches up to
+  // W + max |off[kw]| + 64 elements before col's first entry and past its last: col must lie
+  // inside an allocation with that much room on both sides (col2im_margin).
+  void (*col2im_krow)(std::size_t rows, std::size_t KW, std::size_t OW, const T* col,
+                      std::size_t ldc, std::size_t lcol, T* img, std::size_t ldi, std::size_t W,
+                      const std::int64_t* off, const std::size_t* lo,
+                      const std::size_t* hi) noexcept = nullptr;
 
   // The Winograd row splits (kernels/winograd.hpp): for r < rows, k < n, s = 2k - pad,
   // e[r * lde + k] = x[r * ldx + s] and o[r * lde + k] = x[r * ldx + s + 1], zero where the column
