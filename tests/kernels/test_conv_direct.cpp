@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "ember/kernels/dispatch.hpp"
+#include "ember/kernels/im2col.hpp"
 #include "kernel_test_support.hpp"
 
 namespace {
@@ -187,68 +188,145 @@ void check_wgrad(bool with_bias) {
   }
 }
 
-struct KrowCase {
-  std::size_t rows, KW, OW, W, pw, dw, row_gap;
+struct PlaneCase {
+  std::int64_t H, W, KH, KW, sh, ph, pw, dh, dw;
 };
 
-// col2im_krow against its loops, bitwise (one addition per element, in kw order), on every ISA:
-// padding (negative offsets), image rows of more than one vector, dilation, wide kernels.
+// col2im_plane against kernels::col2im (generic, on a zeroed image), bitwise: the same additions
+// in the same order, on every ISA. Padding, row stride, dilation, image rows of several vectors,
+// a wide kernel; a col row stride past OH * OW.
 template <class T>
-void check_krow() {
+void check_plane() {
   kt::IsaRestore restore;
-  const std::vector<KrowCase> cases{
-      {8, 5, 8, 12, 0, 1, 0},  {10, 5, 10, 14, 0, 1, 3}, {3, 3, 9, 9, 1, 1, 0},
-      {4, 7, 40, 44, 1, 1, 2}, {2, 3, 7, 11, 0, 2, 0},   {5, 5, 28, 28, 2, 1, 0},
-      {1, 1, 1, 1, 0, 1, 0},   {3, 17, 20, 30, 3, 1, 1}, {6, 2, 33, 35, 1, 3, 0},
+  const std::vector<PlaneCase> cases{
+      {12, 12, 5, 5, 1, 0, 0, 1, 1}, {14, 14, 5, 5, 1, 0, 0, 1, 1}, {9, 9, 3, 3, 1, 1, 1, 1, 1},
+      {7, 44, 3, 7, 1, 1, 3, 1, 1},  {11, 13, 3, 3, 2, 1, 0, 2, 2}, {28, 28, 5, 5, 1, 2, 2, 1, 1},
+      {1, 1, 1, 1, 1, 0, 0, 1, 1},   {6, 35, 2, 17, 3, 0, 1, 1, 1}, {10, 40, 4, 2, 1, 2, 1, 2, 3},
   };
   std::uint64_t seed = 77;
-  for (const KrowCase& c : cases) {
-    std::vector<std::int64_t> off(c.KW);
-    std::vector<std::size_t> lo(c.KW), hi(c.KW);
-    for (std::size_t kw = 0; kw < c.KW; ++kw) {
-      off[kw] = static_cast<std::int64_t>(kw * c.dw) - static_cast<std::int64_t>(c.pw);
-      // ow + off in [0, W).
-      std::int64_t a = -off[kw], b = static_cast<std::int64_t>(c.W) - off[kw];
-      a = std::max<std::int64_t>(a, 0);
-      b = std::min<std::int64_t>(b, static_cast<std::int64_t>(c.OW));
-      lo[kw] = static_cast<std::size_t>(a);
-      hi[kw] = static_cast<std::size_t>(std::max(a, b));
-    }
-    const std::size_t ldc = c.rows * c.OW + 5, ldi = c.W + c.row_gap;
-    const std::size_t margin = ember::kernels::col2im_margin(c.W, c.KW * c.dw + c.pw);
-    std::vector<T> col_buf = kt::inputs<T>(c.KW * ldc + 2 * margin, -1.0, 1.0, seed += 3, false);
+  for (const PlaneCase& c : cases) {
+    ember::kernels::ConvWindow g{1, c.H, c.W, c.KH, c.KW, c.sh, 1, c.ph, c.pw, c.dh, c.dw, 0, 0};
+    g.OH = (c.H + 2 * c.ph - c.dh * (c.KH - 1) - 1) / c.sh + 1;
+    g.OW = c.W + 2 * c.pw - c.dw * (c.KW - 1);
+    const std::int64_t L = g.OH * g.OW, ldc = L + 3;
+    const auto margin = static_cast<std::int64_t>(
+        ember::kernels::col2im_margin(static_cast<std::size_t>(c.W),
+                                      static_cast<std::size_t>(std::max(c.pw, (c.KW - 1) * c.dw))));
+    const std::vector<T> col_buf = kt::inputs<T>(
+        static_cast<std::size_t>(c.KH * c.KW * ldc + 2 * margin), -1.0, 1.0, seed += 3, false);
     const T* col = col_buf.data() + margin;
-    std::vector<T> img0 = kt::inputs<T>(c.rows * ldi + 1, -1.0, 1.0, seed + 1, false);
-    img0[0] = -T(0);  // a -0 that nothing adds to (a column no tap reaches when pw > 0) stays -0
-    std::vector<T> ref = img0;
-    for (std::size_t oh = 0; oh < c.rows; ++oh) {
-      for (std::size_t kw = 0; kw < c.KW; ++kw) {
-        for (std::size_t ow = lo[kw]; ow < hi[kw]; ++ow) {
-          ref[oh * ldi + static_cast<std::size_t>(static_cast<std::int64_t>(ow) + off[kw])] +=
-              col[kw * ldc + oh * c.OW + ow];
-        }
-      }
-    }
+    std::vector<T> ref(static_cast<std::size_t>(c.H * c.W), T(0));
+    ember::kernels::col2im(g, col, ref.data(), ldc);
+    ember::kernels::Col2imShape s;
+    s.H = static_cast<std::size_t>(c.H);
+    s.W = static_cast<std::size_t>(c.W);
+    s.KH = static_cast<std::size_t>(c.KH);
+    s.KW = static_cast<std::size_t>(c.KW);
+    s.sh = static_cast<std::size_t>(c.sh);
+    s.dh = static_cast<std::size_t>(c.dh);
+    s.dw = static_cast<std::size_t>(c.dw);
+    s.OH = static_cast<std::size_t>(g.OH);
+    s.OW = static_cast<std::size_t>(g.OW);
+    s.ph = c.ph;
+    s.pw = c.pw;
     for (Isa isa : ember::available_isas()) {
       ember::set_isa(isa);
       CAPTURE(std::string(ember::isa_name(isa)));
-      CAPTURE(c.rows);
-      CAPTURE(c.KW);
+      CAPTURE(c.H);
       CAPTURE(c.W);
-      CAPTURE(c.pw);
-      std::vector<T> img = img0;
-      ember::active_kernels().of<T>().col2im_krow(c.rows, c.KW, c.OW, col, ldc, c.OW, img.data(),
-                                                  ldi, c.W, off.data(), lo.data(), hi.data());
+      CAPTURE(c.KH);
+      CAPTURE(c.KW);
+      CAPTURE(c.sh);
+      // Overwritten: start from values that must not survive, and one past the end that must.
+      std::vector<T> img(ref.size() + 1, T(9));
+      ember::active_kernels().of<T>().col2im_plane(s, col, static_cast<std::size_t>(ldc),
+                                                   img.data());
+      CHECK(img.back() == T(9));
+      img.pop_back();
       CHECK(kt::same_bits(img, ref));
+    }
+  }
+}
+
+// The few-channel kernels (conv_rows_forward / conv_rows_wgrad): 1..8 output channels, rows of
+// 1..40 outputs (partial vectors), row stride, dilation, input rows with gaps; x readable only
+// kRowsMargin past the last tap (the buffer ends there).
+template <class T>
+void check_rows(bool with_bias) {
+  kt::IsaRestore restore;
+  const std::vector<DirectCase> cases{
+      {1, 5, 5, 1, 1, 1, 24, 24, 6, 0, 0},  // LeNet conv1, unpadded
+      {1, 5, 5, 1, 1, 1, 28, 28, 6, 4, 0},  // LeNet-5 conv1 (padded rows of 32)
+      {3, 3, 3, 2, 1, 1, 5, 35, 8, 3, 5},   // row stride 2
+      {2, 5, 3, 1, 2, 2, 4, 13, 3, 1, 2},   // dilation
+      {4, 2, 7, 1, 1, 1, 3, 16, 1, 0, 7},   // one channel, one full vector
+      {2, 3, 3, 1, 1, 1, 2, 40, 5, 0, 0},   // 40 wide: 2 + 1 vectors
+      {3, 1, 1, 1, 1, 1, 3, 1, 7, 2, 0},    // 1x1, one pixel a row
+      {2, 4, 4, 3, 1, 1, 3, 17, 4, 1, 1},   // 17 wide
+      {1, 3, 3, 1, 1, 1, 4, 9, 2, 0, 0},    // 9 wide
+  };
+  std::uint64_t seed = 501;
+  for (const DirectCase& c : cases) {
+    DirectData<T> d = make_data<T>(c, seed += 11);
+    // x ends kRowsMargin past the last tap of the last pixel.
+    const std::size_t last = (c.C - 1) * d.s.ldp +
+                             ((c.OH - 1) * c.sh + (c.KH - 1) * c.dh) * d.s.ldx + (c.OW - 1) +
+                             (c.KW - 1) * c.dw;
+    d.x.resize(last + 1 + ember::kernels::kRowsMargin);
+    // Weights as [OC][K].
+    std::vector<T> w(c.OC * d.K);
+    for (std::size_t o = 0; o < c.OC; ++o) {
+      for (std::size_t k = 0; k < d.K; ++k) w[o * d.K + k] = d.wt[k * d.ocp + o];
+    }
+    const std::vector<T> gw0 = kt::inputs<T>(c.OC * d.K, -1.0, 1.0, seed + 3, false);
+    const T sentinel = T(-12345);
+    for (Isa isa : ember::available_isas()) {
+      ember::set_isa(isa);
+      CAPTURE(std::string(ember::isa_name(isa)));
+      CAPTURE(c.C);
+      CAPTURE(c.KW);
+      CAPTURE(c.OW);
+      CAPTURE(c.OC);
+      const auto& ks = ember::active_kernels().of<T>();
+      std::vector<T> y(c.OC * d.ldy + 1, sentinel);
+      ks.conv_rows_forward(d.s, d.x.data(), w.data(), with_bias ? d.bias.data() : nullptr, y.data(),
+                           d.ldy);
+      std::vector<T> gw = gw0;
+      ks.conv_rows_wgrad(d.s, d.x.data(), d.gy.data(), d.ldy, gw.data());
+      for (std::size_t oc = 0; oc < c.OC; ++oc) {
+        for (std::size_t p = 0; p < d.L; ++p) {
+          double ref = with_bias ? static_cast<double>(d.bias[oc]) : 0.0;
+          double mag = std::fabs(ref);
+          for (std::size_t k = 0; k < d.K; ++k) {
+            const double t = pixel(d, p, k) * static_cast<double>(w[oc * d.K + k]);
+            ref += t;
+            mag += std::fabs(t);
+          }
+          check_sum<T>(y[oc * d.ldy + p], ref, mag, d.K + 1,
+                       "y[" + std::to_string(oc) + ", " + std::to_string(p) + "]");
+        }
+        for (std::size_t p = d.L; p < d.ldy; ++p) CHECK(y[oc * d.ldy + p] == sentinel);
+        for (std::size_t k = 0; k < d.K; ++k) {
+          double ref = static_cast<double>(gw0[oc * d.K + k]), mag = std::fabs(ref);
+          for (std::size_t p = 0; p < d.L; ++p) {
+            const double t = pixel(d, p, k) * static_cast<double>(d.gy[oc * d.ldy + p]);
+            ref += t;
+            mag += std::fabs(t);
+          }
+          check_sum<T>(gw[oc * d.K + k], ref, mag, d.L + 1,
+                       "gw[" + std::to_string(oc) + ", " + std::to_string(k) + "]");
+        }
+      }
+      CHECK(y.back() == sentinel);
     }
   }
 }
 
 }  // namespace
 
-TEST_CASE_TEMPLATE("col2im_krow: a kernel row's taps added into image rows on every ISA", T, float,
-                   double) {
-  check_krow<T>();
+TEST_CASE_TEMPLATE("col2im_plane: a channel's col2im, image rows summed in registers, every ISA", T,
+                   float, double) {
+  check_plane<T>();
 }
 
 TEST_CASE_TEMPLATE("conv_direct_forward: direct convolution on every ISA", T, float, double) {
@@ -260,4 +338,10 @@ TEST_CASE_TEMPLATE("conv_direct_wgrad: accumulated weight and bias gradients on 
                    float, double) {
   check_wgrad<T>(true);
   check_wgrad<T>(false);
+}
+
+TEST_CASE_TEMPLATE("conv_rows_forward / conv_rows_wgrad: few output channels on every ISA", T,
+                   float, double) {
+  check_rows<T>(true);
+  check_rows<T>(false);
 }

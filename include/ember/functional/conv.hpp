@@ -246,21 +246,23 @@ inline bool use_direct(const ConvGeom& g) {
 
 // The images as the direct kernels read them: in place when unpadded, else copied into a
 // zero-bordered buffer (per thread; the border is zeroed once, the interior rewritten per image).
+// With a margin (the few-channel kernels' vector loads), always copied, with `margin` readable
+// elements after the last plane.
 struct DirectInput {
-  int64_t Hp = 0, Wp = 0;
+  int64_t Hp = 0, Wp = 0, margin = 0;
   bool copy = false;
-  explicit DirectInput(const ConvGeom& g) {
+  explicit DirectInput(const ConvGeom& g, int64_t margin_ = 0) : margin(margin_) {
     const auto& w = g.win;
     Hp = (w.OH - 1) * w.sh + (w.KH - 1) * w.dh + 1;
     Wp = (w.OW - 1) + (w.KW - 1) * w.dw + 1;
-    copy = w.ph > 0 || w.pw > 0 || Hp > w.H || Wp > w.W;
+    copy = margin > 0 || w.ph > 0 || w.pw > 0 || Hp > w.H || Wp > w.W;
     if (!copy) {
       Hp = w.H;
       Wp = w.W;
     }
   }
   std::size_t buffer_size(const ConvGeom& g) const {
-    return copy ? static_cast<std::size_t>(g.win.C * Hp * Wp) : 0;
+    return copy ? static_cast<std::size_t>(g.win.C * Hp * Wp + margin) : 0;
   }
   template <class T>
   const T* image(const ConvGeom& g, const T* xn, T* buf) const {
@@ -296,6 +298,67 @@ struct DirectInput {
 inline int64_t direct_ocp(const ConvGeom& g) {
   const auto blk = static_cast<int64_t>(kernels::kDirectOcBlock);
   return (g.OCg() + blk - 1) / blk * blk;
+}
+
+// At most kRowsMaxOc output channels per group, rows of 12+ outputs, column stride 1: the
+// few-channel kernels (output pixels of a row in the vector lanes), no im2col; LeNet's first
+// layer (1 -> 6, 28 wide) spent most of its time in im2col and in GEMMs of 6 rows.
+inline bool use_rows(const ConvGeom& g) {
+  return !g.depthwise() && !g.pointwise() && g.win.sw == 1 && g.win.OW >= 12 &&
+         g.OCg() <= static_cast<int64_t>(kernels::kRowsMaxOc);
+}
+
+template <class T>
+void rows_forward(const ConvGeom& g, const T* x, const T* w, T* y, const T* bias) {
+  const kernels::KernelSet<T>& ks = active_kernels().of<T>();
+  const int64_t K = g.K(), OCg = g.OCg(), L = g.L();
+  const DirectInput in(g, static_cast<int64_t>(kernels::kRowsMargin));
+  const kernels::DirectConvShape s = in.shape(g);
+  for_each_image(g.N, [&](int64_t lo, int64_t hi) {
+    std::vector<T> buf(in.buffer_size(g), T(0));
+    for (int64_t n = lo; n < hi; ++n) {
+      const T* xn = in.image(g, x + n * g.in_size(), buf.data());
+      for (int64_t gi = 0; gi < g.groups; ++gi) {
+        ks.conv_rows_forward(s, xn + gi * g.Cg() * in.Hp * in.Wp, w + gi * OCg * K,
+                             bias != nullptr ? bias + gi * OCg : nullptr,
+                             y + n * g.out_size() + gi * OCg * L, static_cast<std::size_t>(L));
+      }
+    }
+  });
+}
+
+// gw by the few-channel kernel, sums per fixed batch chunk added in chunk order; gb by bias_grad.
+template <class T>
+void rows_backward_weight(const ConvGeom& g, const T* x, const T* gy, T* gw, T* gb) {
+  const kernels::KernelSet<T>& ks = active_kernels().of<T>();
+  const int64_t K = g.K(), OCg = g.OCg(), L = g.L();
+  const int64_t wsize = g.OC * K;
+  const int64_t chunks = std::min<int64_t>(g.N, kBatchChunks);
+  std::vector<T> partial(static_cast<std::size_t>(chunks * wsize), T(0));
+  const DirectInput in(g, static_cast<int64_t>(kernels::kRowsMargin));
+  const kernels::DirectConvShape s = in.shape(g);
+  parallel_for(0, static_cast<std::size_t>(chunks), 1, [&](std::size_t clo, std::size_t chi) {
+    std::vector<T> buf(in.buffer_size(g), T(0));
+    for (auto ci = static_cast<int64_t>(clo); ci < static_cast<int64_t>(chi); ++ci) {
+      T* part = partial.data() + ci * wsize;
+      const int64_t n0 = g.N * ci / chunks, n1 = g.N * (ci + 1) / chunks;
+      for (int64_t n = n0; n < n1; ++n) {
+        const T* xn = in.image(g, x + n * g.in_size(), buf.data());
+        for (int64_t gi = 0; gi < g.groups; ++gi) {
+          ks.conv_rows_wgrad(s, xn + gi * g.Cg() * in.Hp * in.Wp,
+                             gy + n * g.out_size() + gi * OCg * L, static_cast<std::size_t>(L),
+                             part + gi * OCg * K);
+        }
+      }
+    }
+  });
+  T* sum = partial.data();
+  for (int64_t ci = 1; ci < chunks; ++ci) {
+    kernels::binary<T>(kernels::BinaryOp::add, static_cast<std::size_t>(wsize), sum,
+                       partial.data() + ci * wsize, sum);
+  }
+  std::copy(sum, sum + wsize, gw);
+  if (gb != nullptr) bias_grad(g.N, g.OC, L, gy, gb);
 }
 
 // y = conv(x, w) + bias by the direct kernel, images in parallel.
@@ -382,6 +445,7 @@ void conv_forward(const ConvGeom& g, const T* x, const T* w, T* y, const T* bias
     return;
   }
   if (use_direct(g)) return direct_forward(g, x, w, y, bias);
+  if (use_rows(g)) return rows_forward(g, x, w, y, bias);
   const bool direct = g.pointwise();
   const int64_t extra = bias != nullptr && bias_in_gemm(g) ? 1 : 0, Kx = K + extra;
   // One table for the packing and the products (its packed layout is its own).
@@ -423,9 +487,9 @@ void conv_forward(const ConvGeom& g, const T* x, const T* w, T* y, const T* bias
   });
 }
 
-// col2im with column stride 1 (not flat rows): one col2im_krow call per channel and kernel row,
-// which adds a kernel row's taps to an image row in registers. col lies `margin` elements into
-// its buffer (col2im_krow's room).
+// col2im with column stride 1 (not flat rows): one col2im_plane call per channel, which sums each
+// image row in registers and overwrites the image (no zero fill first). col lies `margin`
+// elements into its buffer (col2im_plane's room).
 inline int64_t col2im_rows_margin(const ConvGeom& g) {
   const auto& w = g.win;
   return static_cast<int64_t>(kernels::col2im_margin(
@@ -436,28 +500,21 @@ template <class T>
 void col2im_rows(const kernels::KernelSet<T>& ks, const kernels::ConvWindow& g, const T* col,
                  T* image) {
   const int64_t L = g.OH * g.OW;
-  std::vector<int64_t> off(static_cast<std::size_t>(g.KW));
-  std::vector<std::size_t> lo(off.size()), hi(off.size());
-  for (int64_t kw = 0; kw < g.KW; ++kw) {
-    int64_t a, b;
-    kernels::detail::valid_range(g.W, g.sw, g.pw, kw * g.dw, g.OW, a, b);
-    const auto i = static_cast<std::size_t>(kw);
-    off[i] = kw * g.dw - g.pw;
-    lo[i] = static_cast<std::size_t>(a);
-    hi[i] = static_cast<std::size_t>(b);
-  }
+  kernels::Col2imShape s;
+  s.H = static_cast<std::size_t>(g.H);
+  s.W = static_cast<std::size_t>(g.W);
+  s.KH = static_cast<std::size_t>(g.KH);
+  s.KW = static_cast<std::size_t>(g.KW);
+  s.sh = static_cast<std::size_t>(g.sh);
+  s.dh = static_cast<std::size_t>(g.dh);
+  s.dw = static_cast<std::size_t>(g.dw);
+  s.OH = static_cast<std::size_t>(g.OH);
+  s.OW = static_cast<std::size_t>(g.OW);
+  s.ph = g.ph;
+  s.pw = g.pw;
   for (int64_t c = 0; c < g.C; ++c) {
-    for (int64_t kh = 0; kh < g.KH; ++kh) {
-      int64_t r0, r1;
-      kernels::detail::valid_rows(g, kh * g.dh, r0, r1);
-      if (r0 >= r1) continue;
-      ks.col2im_krow(static_cast<std::size_t>(r1 - r0), static_cast<std::size_t>(g.KW),
-                     static_cast<std::size_t>(g.OW), col + (c * g.KH + kh) * g.KW * L + r0 * g.OW,
-                     static_cast<std::size_t>(L), static_cast<std::size_t>(g.OW),
-                     image + (c * g.H + r0 * g.sh - g.ph + kh * g.dh) * g.W,
-                     static_cast<std::size_t>(g.sh * g.W), static_cast<std::size_t>(g.W),
-                     off.data(), lo.data(), hi.data());
-    }
+    ks.col2im_plane(s, col + c * g.KH * g.KW * L, static_cast<std::size_t>(L),
+                    image + c * g.H * g.W);
   }
 }
 
@@ -485,12 +542,12 @@ void conv_backward_input(const ConvGeom& g, const T* w, const T* gy, T* gx) {
                        gy + n * g.out_size() + gi * OCg * L, static_cast<std::size_t>(L), T(0),
                        c + gi * K * L, static_cast<std::size_t>(L), scratch.data());
       }
-      if (!direct) {
+      if (by_rows) {
+        col2im_rows(ks, g.win, col, gxn);
+      } else if (!direct) {
         std::fill(gxn, gxn + g.in_size(), T(0));
         if (flat) {
           kernels::col2im_flat(g.win, col, gxn, ks.axpy);
-        } else if (by_rows) {
-          col2im_rows(ks, g.win, col, gxn);
         } else {
           kernels::col2im(g.win, col, gxn);
         }
@@ -515,6 +572,7 @@ void conv_backward_weight(const ConvGeom& g, const T* x, const T* gy, T* gw, T* 
     return;
   }
   if (use_direct(g)) return direct_backward_weight(g, x, gy, gw, gb);
+  if (use_rows(g)) return rows_backward_weight(g, x, gy, gw, gb);
   const int64_t K = g.K(), L = g.L(), OCg = g.OCg();
   const bool direct = g.pointwise();
   // The bias column only where it fits in the GEMM's last column panel (16 or 32 wide): a whole

@@ -328,84 +328,353 @@ void conv_direct_wgrad(const DirectConvShape& s, const T* x, const T* gy, std::s
   }
 }
 
-// See KernelSet::col2im_krow. AVX-512: per 16 columns of an image row, the row is loaded once, the
-// kernel row's KW shifted col rows added with merge masks (in kw order, so the same additions as
-// the scalar loops), and stored once: no masked store followed by an overlapping load (which
-// cannot be forwarded and stalls until the store retires: adding the runs one by one spent most
-// of its time there).
+// See KernelSet::col2im_plane. Each image row is summed in registers over every tap that reaches
+// it and stored once: no store is read back (a masked store followed by an overlapping load cannot
+// be forwarded and stalls until the store retires; adding tap by tap into the image spent most of
+// its time there). AVX-512: per 16 (8) columns of an image row, the col rows of each tap added with
+// merge masks; other ISAs: the same additions in the same order by scalar loops.
 template <class Arch, class T>
-void col2im_krow(std::size_t rows, std::size_t KW, std::size_t OW, const T* col, std::size_t ldc,
-                 std::size_t lcol, T* img, std::size_t ldi, std::size_t W, const std::int64_t* off,
-                 const std::size_t* lo, const std::size_t* hi) noexcept {
+void col2im_plane(const Col2imShape& s, const T* col, std::size_t ldc, T* img) noexcept {
+  const auto W = static_cast<std::int64_t>(s.W), OW = static_cast<std::int64_t>(s.OW);
+  const auto OH = static_cast<std::int64_t>(s.OH), sh = static_cast<std::int64_t>(s.sh);
+  const auto dh = static_cast<std::int64_t>(s.dh), dw = static_cast<std::int64_t>(s.dw);
+  const std::int64_t KH = static_cast<std::int64_t>(s.KH), KW = static_cast<std::int64_t>(s.KW);
+  // The output row of image row ih and kernel row kh, or -1.
+  auto out_row = [&](std::int64_t ih, std::int64_t kh) -> std::int64_t {
+    const std::int64_t t = ih + s.ph - kh * dh;
+    if (t < 0 || t % sh != 0 || t / sh >= OH) return -1;
+    return t / sh;
+  };
+  // Tap kw adds col entry ow to image column ow + kw * dw - pw, for ow in [lo, hi).
+  auto range = [&](std::int64_t kw, std::int64_t& lo, std::int64_t& hi) {
+    const std::int64_t off = kw * dw - s.pw;
+    lo = -off > 0 ? -off : 0;
+    hi = W - off < OW ? W - off : OW;
+    if (hi < lo) hi = lo;
+  };
 #if defined(__AVX512F__)
   if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) {
     using V = typename xsimd::batch<T, Arch>::register_type;  // __m512 or __m512d
     using M = std::conditional_t<std::is_same_v<T, float>, __mmask16, __mmask8>;
-    constexpr std::int64_t NL = 64 / sizeof(T);
-    constexpr std::size_t kMaxKw = 16;
+    constexpr std::int64_t NL = 64 / static_cast<std::int64_t>(sizeof(T));
+    constexpr std::int64_t kMaxKw = 32;
     auto lanes = [](std::int64_t a, std::int64_t b) -> M {
+      a = a < 0 ? 0 : a;
+      b = b > NL ? NL : b;
       if (b <= a) return M(0);
-      const auto bits = ((std::uint64_t(1) << b) - 1) & ~((std::uint64_t(1) << a) - 1);
-      return static_cast<M>(bits);
+      return static_cast<M>(((std::uint64_t(1) << b) - 1) & ~((std::uint64_t(1) << a) - 1));
     };
-    for (std::size_t kw0 = 0; kw0 < KW; kw0 += kMaxKw) {
-      const std::size_t kwn = KW - kw0 < kMaxKw ? KW - kw0 : kMaxKw;
-      for (std::int64_t j0 = 0; j0 < static_cast<std::int64_t>(W); j0 += NL) {
-        // Lanes of image columns j0 + l that tap kw adds to: j - off in [lo, hi).
+    if (KW <= kMaxKw) {
+      for (std::int64_t j0 = 0; j0 < W; j0 += NL) {
         M m[kMaxKw];
-        M all = 0;
-        for (std::size_t t = 0; t < kwn; ++t) {
-          const std::size_t kw = kw0 + t;
-          std::int64_t a = static_cast<std::int64_t>(lo[kw]) + off[kw] - j0;
-          std::int64_t b = static_cast<std::int64_t>(hi[kw]) + off[kw] - j0;
-          a = a < 0 ? 0 : a;
-          b = b > NL ? NL : b;
-          m[t] = lanes(a, b);
-          all = static_cast<M>(all | m[t]);
+        std::int64_t off[kMaxKw];
+        for (std::int64_t kw = 0; kw < KW; ++kw) {
+          std::int64_t lo, hi;
+          range(kw, lo, hi);
+          off[kw] = kw * dw - s.pw;
+          m[kw] = lanes(lo + off[kw] - j0, hi + off[kw] - j0);
         }
-        if (all == 0) continue;
-        for (std::size_t oh = 0; oh < rows; ++oh) {
-          T* d = img + oh * ldi + j0;
-          const T* crow = col + oh * lcol + j0;
+        const M all = lanes(0, W - j0);
+        for (std::int64_t ih = 0; ih < static_cast<std::int64_t>(s.H); ++ih) {
           V acc;
           if constexpr (std::is_same_v<T, float>) {
-            acc = _mm512_maskz_loadu_ps(all, d);
+            acc = _mm512_setzero_ps();
           } else {
-            acc = _mm512_maskz_loadu_pd(all, d);
+            acc = _mm512_setzero_pd();
           }
-          for (std::size_t t = 0; t < kwn; ++t) {
-            if (m[t] == 0) continue;
-            const std::size_t kw = kw0 + t;
-            // Lane l reads crow[l - off]: masked lanes are not accessed.
-            const T* src = crow + kw * ldc - off[kw];
-            if constexpr (std::is_same_v<T, float>) {
-              acc = _mm512_mask_add_ps(acc, m[t], acc, _mm512_maskz_loadu_ps(m[t], src));
-            } else {
-              acc = _mm512_mask_add_pd(acc, m[t], acc, _mm512_maskz_loadu_pd(m[t], src));
+          for (std::int64_t kh = 0; kh < KH; ++kh) {
+            const std::int64_t oh = out_row(ih, kh);
+            if (oh < 0) continue;
+            const T* crow = col + static_cast<std::size_t>(kh * KW) * ldc +
+                            static_cast<std::size_t>(oh * OW + j0);
+            for (std::int64_t kw = 0; kw < KW; ++kw) {
+              if (m[kw] == 0) continue;
+              // Lane l reads crow[l - off]: masked lanes are not accessed.
+              const T* src = crow + static_cast<std::size_t>(kw) * ldc - off[kw];
+              if constexpr (std::is_same_v<T, float>) {
+                acc = _mm512_mask_add_ps(acc, m[kw], acc, _mm512_maskz_loadu_ps(m[kw], src));
+              } else {
+                acc = _mm512_mask_add_pd(acc, m[kw], acc, _mm512_maskz_loadu_pd(m[kw], src));
+              }
             }
           }
           if constexpr (std::is_same_v<T, float>) {
-            _mm512_mask_storeu_ps(d, all, acc);
+            _mm512_mask_storeu_ps(img + ih * W + j0, all, acc);
           } else {
-            _mm512_mask_storeu_pd(d, all, acc);
+            _mm512_mask_storeu_pd(img + ih * W + j0, all, acc);
           }
         }
       }
+      return;
     }
-    return;
   }
 #endif
-  for (std::size_t oh = 0; oh < rows; ++oh) {
-    T* d = img + oh * ldi;
-    for (std::size_t kw = 0; kw < KW; ++kw) {
-      const T* crow = col + kw * ldc + oh * lcol;
-      for (std::size_t ow = lo[kw]; ow < hi[kw]; ++ow) {
-        d[static_cast<std::int64_t>(ow) + off[kw]] += crow[ow];
+  for (std::int64_t ih = 0; ih < static_cast<std::int64_t>(s.H); ++ih) {
+    T* d = img + ih * W;
+    for (std::int64_t iw = 0; iw < W; ++iw) d[iw] = T(0);
+    for (std::int64_t kh = 0; kh < KH; ++kh) {
+      const std::int64_t oh = out_row(ih, kh);
+      if (oh < 0) continue;
+      for (std::int64_t kw = 0; kw < KW; ++kw) {
+        const T* crow =
+            col + static_cast<std::size_t>(kh * KW + kw) * ldc + static_cast<std::size_t>(oh * OW);
+        std::int64_t lo, hi;
+        range(kw, lo, hi);
+        const std::int64_t off = kw * dw - s.pw;
+        for (std::int64_t ow = lo; ow < hi; ++ow) d[ow + off] += crow[ow];
       }
     }
   }
-  (void)OW;
-  (void)W;
+}
+
+// ---- few output channels: output pixels of a row in the vector lanes ----
+
+namespace conv_rows_detail {
+
+// Lane mask of the first n lanes (n may exceed the width).
+template <class Arch, class T>
+xsimd::batch_bool<T, Arch> first_lanes(std::size_t n) noexcept {
+  using B = xsimd::batch<T, Arch>;
+  alignas(64) T idx[B::size];
+  for (std::size_t l = 0; l < B::size; ++l) idx[l] = static_cast<T>(l);
+  return B::load_aligned(idx) < B(static_cast<T>(n));
+}
+
+// Forward tile: OCN channels x PV vectors of pixels of one output row from ow0 (n valid pixels).
+template <class Arch, class T, std::size_t OCN, std::size_t PV>
+void rows_forward_tile(const DirectConvShape& s, const T* x, const T* w, const T* bias, T* y,
+                       std::size_t ldy, std::size_t n) noexcept {
+  using B = xsimd::batch<T, Arch>;
+  constexpr std::size_t W = B::size;
+  const std::size_t K = s.C * s.KH * s.KW;
+  B acc[OCN][PV];
+#pragma GCC unroll 8
+  for (std::size_t o = 0; o < OCN; ++o) {
+    const B b0(bias != nullptr ? bias[o] : T(0));
+#pragma GCC unroll 4
+    for (std::size_t v = 0; v < PV; ++v) acc[o][v] = b0;
+  }
+  std::size_t k = 0;
+  for (std::size_t c = 0; c < s.C; ++c) {
+    for (std::size_t kh = 0; kh < s.KH; ++kh) {
+      const T* xr = x + c * s.ldp + kh * s.dh * s.ldx;
+      for (std::size_t kw = 0; kw < s.KW; ++kw, ++k) {
+        B xv[PV];
+#pragma GCC unroll 4
+        for (std::size_t v = 0; v < PV; ++v) xv[v] = B::load_unaligned(xr + v * W);
+#pragma GCC unroll 8
+        for (std::size_t o = 0; o < OCN; ++o) {
+          const B wv(w[o * K + k]);
+#pragma GCC unroll 4
+          for (std::size_t v = 0; v < PV; ++v) {
+            acc[o][v] = gemm_detail::fmadd<Arch, T>(wv, xv[v], acc[o][v]);
+          }
+        }
+        xr += s.dw;
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (std::size_t o = 0; o < OCN; ++o) {
+#pragma GCC unroll 4
+    for (std::size_t v = 0; v < PV; ++v) {
+      T* out = y + o * ldy + v * W;
+      if ((v + 1) * W <= n) {
+        acc[o][v].store_unaligned(out);
+      } else if (v * W < n) {
+        alignas(64) T tmp[W];
+        acc[o][v].store_aligned(tmp);
+        for (std::size_t l = 0; l < n - v * W; ++l) out[l] = tmp[l];
+      }
+    }
+  }
+}
+
+template <class Arch, class T, std::size_t OCN>
+void rows_forward_oc(const DirectConvShape& s, const T* x, const T* w, const T* bias, T* y,
+                     std::size_t ldy) noexcept {
+  constexpr std::size_t W = xsimd::batch<T, Arch>::size;
+  for (std::size_t oh = 0; oh < s.OH; ++oh) {
+    for (std::size_t ow0 = 0; ow0 < s.OW; ow0 += 2 * W) {
+      const std::size_t n = s.OW - ow0;
+      const T* xo = x + oh * s.sh * s.ldx + ow0;
+      T* yo = y + oh * s.OW + ow0;
+      if (n > W) {
+        rows_forward_tile<Arch, T, OCN, 2>(s, xo, w, bias, yo, ldy, n);
+      } else {
+        rows_forward_tile<Arch, T, OCN, 1>(s, xo, w, bias, yo, ldy, n);
+      }
+    }
+  }
+}
+
+// Weight gradient tile: OCN channels x TB taps (tap t at x offset toff[t]), summed over every
+// pixel of the image in vectors, then across lanes; added to gw[o * K + k0 + t] for t < tn.
+template <class Arch, class T, std::size_t OCN, std::size_t TB>
+void rows_wgrad_tile(const DirectConvShape& s, const T* x, const std::size_t* toff, std::size_t tn,
+                     const T* gy, std::size_t ldgy, T* gw, std::size_t K, std::size_t k0) noexcept {
+  using B = xsimd::batch<T, Arch>;
+  constexpr std::size_t W = B::size;
+  B acc[OCN][TB];
+#pragma GCC unroll 8
+  for (std::size_t o = 0; o < OCN; ++o) {
+#pragma GCC unroll 24
+    for (std::size_t t = 0; t < TB; ++t) acc[o][t] = B(T(0));
+  }
+  for (std::size_t oh = 0; oh < s.OH; ++oh) {
+    const T* xr = x + oh * s.sh * s.ldx;
+    const T* g = gy + oh * s.OW;
+    for (std::size_t ow0 = 0; ow0 < s.OW; ow0 += W) {
+      const std::size_t n = s.OW - ow0;
+      const auto keep = first_lanes<Arch, T>(n);
+      B gv[OCN];
+      if (n >= W) {
+#pragma GCC unroll 8
+        for (std::size_t o = 0; o < OCN; ++o) gv[o] = B::load_unaligned(g + o * ldgy + ow0);
+      } else {
+        alignas(64) T tmp[W];
+        for (std::size_t o = 0; o < OCN; ++o) {
+          for (std::size_t l = 0; l < W; ++l) tmp[l] = l < n ? g[o * ldgy + ow0 + l] : T(0);
+          gv[o] = B::load_aligned(tmp);
+        }
+      }
+#pragma GCC unroll 24
+      for (std::size_t t = 0; t < TB; ++t) {
+        // Lanes past the row read the next pixels of the buffer: zeroed, so that an inf there
+        // does not turn 0 * inf into NaN.
+        B xv = B::load_unaligned(xr + toff[t] + ow0);
+        if (n < W) xv = xsimd::select(keep, xv, B(T(0)));
+#pragma GCC unroll 8
+        for (std::size_t o = 0; o < OCN; ++o) {
+          acc[o][t] = gemm_detail::fmadd<Arch, T>(xv, gv[o], acc[o][t]);
+        }
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (std::size_t o = 0; o < OCN; ++o) {
+    for (std::size_t t = 0; t < tn; ++t) {
+      // Own horizontal sum (as gemm_gemv.hpp: xsimd 8.1's hadd trips g++ 12's
+      // maybe-uninitialized on AVX-512), lanes in order.
+      alignas(64) T lanes[W];
+      acc[o][t].store_aligned(lanes);
+      T sum = T(0);
+      for (std::size_t l = 0; l < W; ++l) sum += lanes[l];
+      gw[o * K + k0 + t] += sum;
+    }
+  }
+}
+
+// Taps per weight-gradient tile for OCN channels.
+template <class Arch, class T, std::size_t OCN>
+inline constexpr std::size_t rows_tb = (gemm_detail::params<Arch, T>::regs - 2 - OCN) / OCN < 1
+                                           ? 1
+                                           : (gemm_detail::params<Arch, T>::regs - 2 - OCN) / OCN;
+
+template <class Arch, class T, std::size_t OCN>
+void rows_wgrad_oc(const DirectConvShape& s, const T* x, const T* gy, std::size_t ldgy,
+                   T* gw) noexcept {
+  constexpr std::size_t TB = rows_tb<Arch, T, OCN>;
+  const std::size_t K = s.C * s.KH * s.KW;
+  std::size_t toff[TB];
+  for (std::size_t k0 = 0; k0 < K; k0 += TB) {
+    const std::size_t tn = K - k0 < TB ? K - k0 : TB;
+    for (std::size_t t = 0; t < TB; ++t) {
+      // Past the last tap: tap k0 again (its sums are dropped).
+      const std::size_t k = k0 + (t < tn ? t : 0);
+      const std::size_t c = k / (s.KH * s.KW), kh = k / s.KW % s.KH, kw = k % s.KW;
+      toff[t] = c * s.ldp + kh * s.dh * s.ldx + kw * s.dw;
+    }
+    rows_wgrad_tile<Arch, T, OCN, TB>(s, x, toff, tn, gy, ldgy, gw, K, k0);
+  }
+}
+
+}  // namespace conv_rows_detail
+
+// See KernelSet::conv_rows_forward.
+template <class Arch, class T>
+void conv_rows_forward(const DirectConvShape& s, const T* x, const T* w, const T* bias, T* y,
+                       std::size_t ldy) noexcept {
+  namespace cr = conv_rows_detail;
+  if constexpr (is_scalar_arch<Arch>) {
+    const std::size_t K = s.C * s.KH * s.KW;
+    for (std::size_t o = 0; o < s.OC; ++o) {
+      for (std::size_t oh = 0; oh < s.OH; ++oh) {
+        for (std::size_t ow = 0; ow < s.OW; ++ow) {
+          T acc = bias != nullptr ? bias[o] : T(0);
+          std::size_t k = 0;
+          for (std::size_t c = 0; c < s.C; ++c) {
+            for (std::size_t kh = 0; kh < s.KH; ++kh) {
+              for (std::size_t kw = 0; kw < s.KW; ++kw, ++k) {
+                acc +=
+                    w[o * K + k] * x[c * s.ldp + (oh * s.sh + kh * s.dh) * s.ldx + ow + kw * s.dw];
+              }
+            }
+          }
+          y[o * ldy + oh * s.OW + ow] = acc;
+        }
+      }
+    }
+  } else {
+    switch (s.OC) {
+#define EMBER_ROWS_CASE(n)                                  \
+  case n:                                                   \
+    cr::rows_forward_oc<Arch, T, n>(s, x, w, bias, y, ldy); \
+    break;
+      EMBER_ROWS_CASE(1)
+      EMBER_ROWS_CASE(2)
+      EMBER_ROWS_CASE(3)
+      EMBER_ROWS_CASE(4)
+      EMBER_ROWS_CASE(5)
+      EMBER_ROWS_CASE(6)
+      EMBER_ROWS_CASE(7)
+      EMBER_ROWS_CASE(8)
+#undef EMBER_ROWS_CASE
+      default:
+        break;
+    }
+  }
+}
+
+// See KernelSet::conv_rows_wgrad.
+template <class Arch, class T>
+void conv_rows_wgrad(const DirectConvShape& s, const T* x, const T* gy, std::size_t ldgy,
+                     T* gw) noexcept {
+  namespace cr = conv_rows_detail;
+  if constexpr (is_scalar_arch<Arch>) {
+    const std::size_t K = s.C * s.KH * s.KW;
+    for (std::size_t o = 0; o < s.OC; ++o) {
+      for (std::size_t k = 0; k < K; ++k) {
+        const std::size_t c = k / (s.KH * s.KW), kh = k / s.KW % s.KH, kw = k % s.KW;
+        T acc = T(0);
+        for (std::size_t oh = 0; oh < s.OH; ++oh) {
+          for (std::size_t ow = 0; ow < s.OW; ++ow) {
+            acc += x[c * s.ldp + (oh * s.sh + kh * s.dh) * s.ldx + ow + kw * s.dw] *
+                   gy[o * ldgy + oh * s.OW + ow];
+          }
+        }
+        gw[o * K + k] += acc;
+      }
+    }
+  } else {
+    switch (s.OC) {
+#define EMBER_ROWS_CASE(n)                             \
+  case n:                                              \
+    cr::rows_wgrad_oc<Arch, T, n>(s, x, gy, ldgy, gw); \
+    break;
+      EMBER_ROWS_CASE(1)
+      EMBER_ROWS_CASE(2)
+      EMBER_ROWS_CASE(3)
+      EMBER_ROWS_CASE(4)
+      EMBER_ROWS_CASE(5)
+      EMBER_ROWS_CASE(6)
+      EMBER_ROWS_CASE(7)
+      EMBER_ROWS_CASE(8)
+#undef EMBER_ROWS_CASE
+      default:
+        break;
+    }
+  }
 }
 
 }  // namespace ember::kernels::impl

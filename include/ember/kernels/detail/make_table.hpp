@@ -35,7 +35,9 @@ constexpr KernelSet<T> make_kernel_set() noexcept {
   s.max_pool2x2_backward = &impl::max_pool2x2_backward<Arch, T>;
   s.conv_direct_forward = &impl::conv_direct_forward<Arch, T>;
   s.conv_direct_wgrad = &impl::conv_direct_wgrad<Arch, T>;
-  s.col2im_krow = &impl::col2im_krow<Arch, T>;
+  s.conv_rows_forward = &impl::conv_rows_forward<Arch, T>;
+  s.conv_rows_wgrad = &impl::conv_rows_wgrad<Arch, T>;
+  s.col2im_plane = &impl::col2im_plane<Arch, T>;
   s.wino_split_rows = &impl::wino_split_rows<Arch, T>;
   s.wino_merge_rows = &impl::wino_merge_rows<Arch, T>;
   return s;
