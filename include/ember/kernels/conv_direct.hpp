@@ -431,13 +431,25 @@ void col2im_plane(const Col2imShape& s, const T* col, std::size_t ldc, T* img) n
 
 namespace conv_rows_detail {
 
-// Lane mask of the first n lanes (n may exceed the width).
+// The first min(n, lanes) elements at p, zeros in the other lanes (AVX-512: one masked load,
+// which does not touch the other lanes' memory; a full mask costs the same as a plain load).
 template <class Arch, class T>
-xsimd::batch_bool<T, Arch> first_lanes(std::size_t n) noexcept {
+xsimd::batch<T, Arch> load_first(const T* p, std::size_t n) noexcept {
   using B = xsimd::batch<T, Arch>;
-  alignas(64) T idx[B::size];
-  for (std::size_t l = 0; l < B::size; ++l) idx[l] = static_cast<T>(l);
-  return B::load_aligned(idx) < B(static_cast<T>(n));
+#if defined(__AVX512F__)
+  if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) {
+    const std::uint32_t m = n >= B::size ? (1u << B::size) - 1u : (1u << n) - 1u;
+    if constexpr (std::is_same_v<T, float>) {
+      return B(_mm512_maskz_loadu_ps(static_cast<__mmask16>(m), p));
+    } else {
+      return B(_mm512_maskz_loadu_pd(static_cast<__mmask8>(m), p));
+    }
+  }
+#endif
+  if (n >= B::size) return B::load_unaligned(p);
+  alignas(64) T tmp[B::size];
+  for (std::size_t l = 0; l < B::size; ++l) tmp[l] = l < n ? p[l] : T(0);
+  return B::load_aligned(tmp);
 }
 
 // Forward tile: OCN channels x PV vectors of pixels of one output row from ow0 (n valid pixels).
@@ -526,24 +538,14 @@ void rows_wgrad_tile(const DirectConvShape& s, const T* x, const std::size_t* to
     const T* g = gy + oh * s.OW;
     for (std::size_t ow0 = 0; ow0 < s.OW; ow0 += W) {
       const std::size_t n = s.OW - ow0;
-      const auto keep = first_lanes<Arch, T>(n);
+      // Lanes past the row are zero in dY and in x (the next pixels of the buffer could hold an
+      // inf, and 0 * inf is NaN).
       B gv[OCN];
-      if (n >= W) {
 #pragma GCC unroll 8
-        for (std::size_t o = 0; o < OCN; ++o) gv[o] = B::load_unaligned(g + o * ldgy + ow0);
-      } else {
-        alignas(64) T tmp[W];
-        for (std::size_t o = 0; o < OCN; ++o) {
-          for (std::size_t l = 0; l < W; ++l) tmp[l] = l < n ? g[o * ldgy + ow0 + l] : T(0);
-          gv[o] = B::load_aligned(tmp);
-        }
-      }
+      for (std::size_t o = 0; o < OCN; ++o) gv[o] = load_first<Arch, T>(g + o * ldgy + ow0, n);
 #pragma GCC unroll 24
       for (std::size_t t = 0; t < TB; ++t) {
-        // Lanes past the row read the next pixels of the buffer: zeroed, so that an inf there
-        // does not turn 0 * inf into NaN.
-        B xv = B::load_unaligned(xr + toff[t] + ow0);
-        if (n < W) xv = xsimd::select(keep, xv, B(T(0)));
+        const B xv = load_first<Arch, T>(xr + toff[t] + ow0, n);
 #pragma GCC unroll 8
         for (std::size_t o = 0; o < OCN; ++o) {
           acc[o][t] = gemm_detail::fmadd<Arch, T>(xv, gv[o], acc[o][t]);
@@ -551,15 +553,19 @@ void rows_wgrad_tile(const DirectConvShape& s, const T* x, const std::size_t* to
       }
     }
   }
+  // Own horizontal sums (as gemm_gemv.hpp: xsimd 8.1's hadd trips g++ 12's maybe-uninitialized
+  // on AVX-512), lanes in order. Compile-time indices only: a runtime index into acc would keep
+  // it in memory for the whole loop.
+  alignas(64) T lanes[OCN][TB][W];
 #pragma GCC unroll 8
   for (std::size_t o = 0; o < OCN; ++o) {
+#pragma GCC unroll 24
+    for (std::size_t t = 0; t < TB; ++t) acc[o][t].store_aligned(lanes[o][t]);
+  }
+  for (std::size_t o = 0; o < OCN; ++o) {
     for (std::size_t t = 0; t < tn; ++t) {
-      // Own horizontal sum (as gemm_gemv.hpp: xsimd 8.1's hadd trips g++ 12's
-      // maybe-uninitialized on AVX-512), lanes in order.
-      alignas(64) T lanes[W];
-      acc[o][t].store_aligned(lanes);
       T sum = T(0);
-      for (std::size_t l = 0; l < W; ++l) sum += lanes[l];
+      for (std::size_t l = 0; l < W; ++l) sum += lanes[o][t][l];
       gw[o * K + k0 + t] += sum;
     }
   }
