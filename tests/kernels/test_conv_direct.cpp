@@ -1,8 +1,11 @@
-// The direct convolution kernels (kernels/conv_direct.hpp: conv_direct_forward, conv_direct_wgrad)
-// on every ISA, float and double, against sums in double: output channels below, at and above one
-// 16-wide block, 1..7-wide kernels (the 3- and 5-wide weight-gradient tiles and the generic one),
-// output rows of 1..35 pixels (every forward tile width), row stride and dilation, input rows and
-// planes with gaps, y rows with gaps (nothing else written), accumulation into gw and gb.
+// The small-channel conv kernels (kernels/conv_direct.hpp) on every ISA, float and double:
+// conv_direct_forward / conv_direct_wgrad (output channels in the lanes) against sums in double:
+// output channels below, at and above one 16-wide block, 1..7-wide kernels (the 3- and 5-wide
+// weight-gradient tiles and the generic one), output rows of 1..35 pixels (every forward tile
+// width), row stride and dilation, input rows and planes with gaps, y rows with gaps (nothing else
+// written), accumulation into gw and gb; col2im_plane bitwise against kernels::col2im;
+// conv_rows_forward / conv_rows_wgrad (output pixels in the lanes, 1..8 channels) against sums in
+// double, x ending right after the margin the kernels may read.
 #include <doctest/doctest.h>
 
 #include <algorithm>

@@ -14,6 +14,13 @@
 //                 matrix the GEMM reads in place instead of transposing col into packed panels)
 //   grad_bias   = grad_out summed over batch and positions (in the grad_weight GEMM, as the
 //                 column of the row of ones, where that adds no column panel)
+// Small-channel direct paths (kernels/conv_direct.hpp; column stride 1), no im2col / im2row:
+//   9..16 output channels per group (use_direct): the forward and the weight gradient with the
+//     output channels in the vector lanes (LeNet's 6 -> 16 layer);
+//   at most 8 output channels per group and 12+ outputs a row (use_rows): output pixels of a row
+//     in the lanes (LeNet's 1 -> 6 layer).
+//   Their input gradient stays W^T @ gy, and col2im of column stride 1 is col2im_plane (each image
+//   row summed in registers over every tap and stored once).
 // conv_transpose2d is the adjoint of conv2d and reuses the same three pieces.
 //
 // conv2d's Winograd path (use_winograd: 3x3, stride 1, dilation 1, groups 1, any padding, at
