@@ -375,33 +375,59 @@ void col2im_plane(const Col2imShape& s, const T* col, std::size_t ldc, T* img) n
           m[kw] = lanes(lo + off[kw] - j0, hi + off[kw] - j0);
         }
         const M all = lanes(0, W - j0);
-        for (std::int64_t ih = 0; ih < static_cast<std::int64_t>(s.H); ++ih) {
-          V acc;
-          if constexpr (std::is_same_v<T, float>) {
-            acc = _mm512_setzero_ps();
-          } else {
-            acc = _mm512_setzero_pd();
+        // kRows image rows at a time: independent chains of additions (one row's chain, 25 adds
+        // for a 5x5 kernel, is latency-bound on its own).
+        constexpr std::int64_t kRows = 4;
+        for (std::int64_t ih0 = 0; ih0 < static_cast<std::int64_t>(s.H); ih0 += kRows) {
+          const std::int64_t rn = static_cast<std::int64_t>(s.H) - ih0 < kRows
+                                      ? static_cast<std::int64_t>(s.H) - ih0
+                                      : kRows;
+          V acc[kRows];
+#pragma GCC unroll 4
+          for (std::int64_t r = 0; r < kRows; ++r) {
+            if constexpr (std::is_same_v<T, float>) {
+              acc[r] = _mm512_setzero_ps();
+            } else {
+              acc[r] = _mm512_setzero_pd();
+            }
           }
           for (std::int64_t kh = 0; kh < KH; ++kh) {
-            const std::int64_t oh = out_row(ih, kh);
-            if (oh < 0) continue;
-            const T* crow = col + static_cast<std::size_t>(kh * KW) * ldc +
-                            static_cast<std::size_t>(oh * OW + j0);
+            const T* crow[kRows];
+            bool live[kRows];
+#pragma GCC unroll 4
+            for (std::int64_t r = 0; r < kRows; ++r) {
+              const std::int64_t oh = r < rn ? out_row(ih0 + r, kh) : -1;
+              live[r] = oh >= 0;
+              crow[r] = live[r] ? col + static_cast<std::size_t>(kh * KW) * ldc +
+                                      static_cast<std::size_t>(oh * OW + j0)
+                                : col;
+            }
             for (std::int64_t kw = 0; kw < KW; ++kw) {
               if (m[kw] == 0) continue;
-              // Lane l reads crow[l - off]: masked lanes are not accessed.
-              const T* src = crow + static_cast<std::size_t>(kw) * ldc - off[kw];
-              if constexpr (std::is_same_v<T, float>) {
-                acc = _mm512_mask_add_ps(acc, m[kw], acc, _mm512_maskz_loadu_ps(m[kw], src));
-              } else {
-                acc = _mm512_mask_add_pd(acc, m[kw], acc, _mm512_maskz_loadu_pd(m[kw], src));
+              const std::size_t step = static_cast<std::size_t>(kw) * ldc;
+#pragma GCC unroll 4
+              for (std::int64_t r = 0; r < kRows; ++r) {
+                if (!live[r]) continue;
+                // Lane l reads crow[l - off]: masked lanes are not accessed.
+                const T* src = crow[r] + step - off[kw];
+                if constexpr (std::is_same_v<T, float>) {
+                  acc[r] =
+                      _mm512_mask_add_ps(acc[r], m[kw], acc[r], _mm512_maskz_loadu_ps(m[kw], src));
+                } else {
+                  acc[r] =
+                      _mm512_mask_add_pd(acc[r], m[kw], acc[r], _mm512_maskz_loadu_pd(m[kw], src));
+                }
               }
             }
           }
-          if constexpr (std::is_same_v<T, float>) {
-            _mm512_mask_storeu_ps(img + ih * W + j0, all, acc);
-          } else {
-            _mm512_mask_storeu_pd(img + ih * W + j0, all, acc);
+#pragma GCC unroll 4
+          for (std::int64_t r = 0; r < kRows; ++r) {
+            if (r >= rn) continue;
+            if constexpr (std::is_same_v<T, float>) {
+              _mm512_mask_storeu_ps(img + (ih0 + r) * W + j0, all, acc[r]);
+            } else {
+              _mm512_mask_storeu_pd(img + (ih0 + r) * W + j0, all, acc[r]);
+            }
           }
         }
       }
