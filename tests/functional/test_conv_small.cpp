@@ -24,6 +24,8 @@ struct Case {
   ember::Shape x, w;
   int64_t stride, pad, dilation, groups;
   bool bias;
+  int64_t row_stride = 0;  // when not 0: the stride along H (stride is then along W only)
+  int64_t sh() const { return row_stride != 0 ? row_stride : stride; }
 };
 
 // The cases: LeNet's two layers at batch 1, 3 and 64, and the paths' edges.
@@ -42,6 +44,34 @@ inline std::vector<Case> cases() {
       {"K = 32: bias gradient outside the GEMM", {3, 2, 9, 9}, {8, 2, 4, 4}, 1, 1, 1, 1, true},
       {"wide rows (34 outputs)", {3, 3, 6, 36}, {5, 3, 3, 3}, 1, 0, 1, 1, true},
       {"72 output channels per group", {3, 4, 7, 7}, {72, 4, 3, 3}, 1, 1, 1, 1, true},
+      // The direct path (9..16 output channels per group, column stride 1).
+      {"direct: LeNet-5 conv2 (14x14), batch 64", {64, 6, 14, 14}, {16, 6, 5, 5}, 1, 0, 1, 1, true},
+      {"direct: groups 2 of 12, padding 1, batch 11",
+       {11, 4, 10, 9},
+       {24, 2, 5, 3},
+       1,
+       1,
+       1,
+       2,
+       true},
+      {"direct: 9 channels, 7x7, dilation 2, batch 1",
+       {1, 3, 17, 16},
+       {9, 3, 7, 7},
+       1,
+       3,
+       2,
+       1,
+       false},
+      {"direct: one input channel, 40-wide rows, padding 2",
+       {9, 1, 6, 40},
+       {13, 1, 5, 5},
+       1,
+       2,
+       1,
+       1,
+       true},
+      {"direct: row stride 2, padding 1", {5, 3, 13, 11}, {16, 3, 5, 5}, 1, 1, 1, 1, true, 2},
+      {"direct: row stride 3, 4x2 kernel", {3, 2, 14, 9}, {10, 2, 4, 2}, 1, 0, 1, 1, true, 3},
   };
 }
 
@@ -74,7 +104,7 @@ Direct direct(const Case& k, const Tensor<T>& x, const Tensor<T>& w, const Tenso
           for (int64_t c = 0; c < Cg; ++c) {
             const int64_t ic = oc / OCg * Cg + c;
             for (int64_t kh = 0; kh < KH; ++kh) {
-              const int64_t ih = oh * k.stride - k.pad + kh * k.dilation;
+              const int64_t ih = oh * k.sh() - k.pad + kh * k.dilation;
               if (ih < 0 || ih >= H) continue;
               for (int64_t kw = 0; kw < KW; ++kw) {
                 const int64_t iw = ow * k.stride - k.pad + kw * k.dilation;
@@ -125,7 +155,7 @@ std::vector<Tensor<T>> forward_backward(const Case& k, int threads, int64_t offs
                     .requires_grad_();
   Tensor<T> w = ember::randn<T>(k.w, &gen).requires_grad_();
   Tensor<T> b = k.bias ? ember::randn<T>({k.w[0]}, &gen).requires_grad_() : Tensor<T>();
-  Tensor<T> y = F::conv2d(x, w, b, k.stride, k.pad, k.dilation, k.groups);
+  Tensor<T> y = F::conv2d(x, w, b, {k.sh(), k.stride}, k.pad, k.dilation, k.groups);
   const Tensor<T> gy = ember::randn<T>(y.shape(), &gen);
   y.backward(gy);
   ember::set_num_threads(1);

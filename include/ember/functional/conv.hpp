@@ -14,6 +14,13 @@
 //                 matrix the GEMM reads in place instead of transposing col into packed panels)
 //   grad_bias   = grad_out summed over batch and positions (in the grad_weight GEMM, as the
 //                 column of the row of ones, where that adds no column panel)
+// Small-channel direct paths (kernels/conv_direct.hpp; column stride 1), no im2col / im2row:
+//   9..16 output channels per group (use_direct): the forward and the weight gradient with the
+//     output channels in the vector lanes (LeNet's 6 -> 16 layer);
+//   at most 8 output channels per group and 12+ outputs a row (use_rows): output pixels of a row
+//     in the lanes (LeNet's 1 -> 6 layer).
+//   Their input gradient stays W^T @ gy, and col2im of column stride 1 is col2im_plane (each image
+//   row summed in registers over every tap and stored once).
 // conv_transpose2d is the adjoint of conv2d and reuses the same three pieces.
 //
 // conv2d's Winograd path (use_winograd: 3x3, stride 1, dilation 1, groups 1, any padding, at
@@ -236,6 +243,208 @@ void im2row_groups(const ConvGeom& g, const T* xn, T* rows, int64_t extra) {
   }
 }
 
+// ---- direct: output channels in the vector lanes (kernels/conv_direct.hpp) ----
+
+// Few output channels per group (one 16-wide block, at least half full) and column stride 1: the
+// forward and the weight gradient read the input in place, no im2col / im2row, and every
+// multiply-add uses a whole vector (the GEMMs of im2col's path had 16-row products whose register
+// tiles were half empty, and the layout passes cost about as much as the products).
+inline bool use_direct(const ConvGeom& g) {
+  return !g.depthwise() && !g.pointwise() && g.win.sw == 1 && g.OCg() > 8 &&
+         g.OCg() <= static_cast<int64_t>(kernels::kDirectOcBlock);
+}
+
+// The images as the direct kernels read them: in place when unpadded, else copied into a
+// zero-bordered buffer (per thread; the border is zeroed once, the interior rewritten per image).
+// With a margin (the few-channel kernels' vector loads), always copied, with `margin` readable
+// elements after the last plane.
+struct DirectInput {
+  int64_t Hp = 0, Wp = 0, margin = 0;
+  bool copy = false;
+  explicit DirectInput(const ConvGeom& g, int64_t margin_ = 0) : margin(margin_) {
+    const auto& w = g.win;
+    Hp = (w.OH - 1) * w.sh + (w.KH - 1) * w.dh + 1;
+    Wp = (w.OW - 1) + (w.KW - 1) * w.dw + 1;
+    copy = margin > 0 || w.ph > 0 || w.pw > 0 || Hp > w.H || Wp > w.W;
+    if (!copy) {
+      Hp = w.H;
+      Wp = w.W;
+    }
+  }
+  std::size_t buffer_size(const ConvGeom& g) const {
+    return copy ? static_cast<std::size_t>(g.win.C * Hp * Wp + margin) : 0;
+  }
+  template <class T>
+  const T* image(const ConvGeom& g, const T* xn, T* buf) const {
+    if (!copy) return xn;
+    const auto& w = g.win;
+    const int64_t rows = std::min(w.H, Hp - w.ph), cols = std::min(w.W, Wp - w.pw);
+    for (int64_t c = 0; c < w.C; ++c) {
+      for (int64_t ih = 0; ih < rows; ++ih) {
+        const T* src = xn + (c * w.H + ih) * w.W;
+        std::copy(src, src + cols, buf + (c * Hp + ih + w.ph) * Wp + w.pw);
+      }
+    }
+    return buf;
+  }
+  kernels::DirectConvShape shape(const ConvGeom& g) const {
+    const auto& w = g.win;
+    kernels::DirectConvShape s;
+    s.C = static_cast<std::size_t>(g.Cg());
+    s.KH = static_cast<std::size_t>(w.KH);
+    s.KW = static_cast<std::size_t>(w.KW);
+    s.sh = static_cast<std::size_t>(w.sh);
+    s.dh = static_cast<std::size_t>(w.dh);
+    s.dw = static_cast<std::size_t>(w.dw);
+    s.OH = static_cast<std::size_t>(w.OH);
+    s.OW = static_cast<std::size_t>(w.OW);
+    s.ldx = static_cast<std::size_t>(Wp);
+    s.ldp = static_cast<std::size_t>(Hp * Wp);
+    s.OC = static_cast<std::size_t>(g.OCg());
+    return s;
+  }
+};
+
+inline int64_t direct_ocp(const ConvGeom& g) {
+  const auto blk = static_cast<int64_t>(kernels::kDirectOcBlock);
+  return (g.OCg() + blk - 1) / blk * blk;
+}
+
+// At most kRowsMaxOc output channels per group, rows of 12+ outputs, column stride 1: the
+// few-channel kernels (output pixels of a row in the vector lanes), no im2col; LeNet's first
+// layer (1 -> 6, 28 wide) spent most of its time in im2col and in GEMMs of 6 rows.
+inline bool use_rows(const ConvGeom& g) {
+  return !g.depthwise() && !g.pointwise() && g.win.sw == 1 && g.win.OW >= 12 &&
+         g.OCg() <= static_cast<int64_t>(kernels::kRowsMaxOc);
+}
+
+template <class T>
+void rows_forward(const ConvGeom& g, const T* x, const T* w, T* y, const T* bias) {
+  const kernels::KernelSet<T>& ks = active_kernels().of<T>();
+  const int64_t K = g.K(), OCg = g.OCg(), L = g.L();
+  const DirectInput in(g, static_cast<int64_t>(kernels::kRowsMargin));
+  const kernels::DirectConvShape s = in.shape(g);
+  for_each_image(g.N, [&](int64_t lo, int64_t hi) {
+    std::vector<T> buf(in.buffer_size(g), T(0));
+    for (int64_t n = lo; n < hi; ++n) {
+      const T* xn = in.image(g, x + n * g.in_size(), buf.data());
+      for (int64_t gi = 0; gi < g.groups; ++gi) {
+        ks.conv_rows_forward(s, xn + gi * g.Cg() * in.Hp * in.Wp, w + gi * OCg * K,
+                             bias != nullptr ? bias + gi * OCg : nullptr,
+                             y + n * g.out_size() + gi * OCg * L, static_cast<std::size_t>(L));
+      }
+    }
+  });
+}
+
+// gw by the few-channel kernel, sums per fixed batch chunk added in chunk order; gb by bias_grad.
+template <class T>
+void rows_backward_weight(const ConvGeom& g, const T* x, const T* gy, T* gw, T* gb) {
+  const kernels::KernelSet<T>& ks = active_kernels().of<T>();
+  const int64_t K = g.K(), OCg = g.OCg(), L = g.L();
+  const int64_t wsize = g.OC * K;
+  const int64_t chunks = std::min<int64_t>(g.N, kBatchChunks);
+  std::vector<T> partial(static_cast<std::size_t>(chunks * wsize), T(0));
+  const DirectInput in(g, static_cast<int64_t>(kernels::kRowsMargin));
+  const kernels::DirectConvShape s = in.shape(g);
+  parallel_for(0, static_cast<std::size_t>(chunks), 1, [&](std::size_t clo, std::size_t chi) {
+    std::vector<T> buf(in.buffer_size(g), T(0));
+    for (auto ci = static_cast<int64_t>(clo); ci < static_cast<int64_t>(chi); ++ci) {
+      T* part = partial.data() + ci * wsize;
+      const int64_t n0 = g.N * ci / chunks, n1 = g.N * (ci + 1) / chunks;
+      for (int64_t n = n0; n < n1; ++n) {
+        const T* xn = in.image(g, x + n * g.in_size(), buf.data());
+        for (int64_t gi = 0; gi < g.groups; ++gi) {
+          ks.conv_rows_wgrad(s, xn + gi * g.Cg() * in.Hp * in.Wp,
+                             gy + n * g.out_size() + gi * OCg * L, static_cast<std::size_t>(L),
+                             part + gi * OCg * K);
+        }
+      }
+    }
+  });
+  T* sum = partial.data();
+  for (int64_t ci = 1; ci < chunks; ++ci) {
+    kernels::binary<T>(kernels::BinaryOp::add, static_cast<std::size_t>(wsize), sum,
+                       partial.data() + ci * wsize, sum);
+  }
+  std::copy(sum, sum + wsize, gw);
+  if (gb != nullptr) bias_grad(g.N, g.OC, L, gy, gb);
+}
+
+// y = conv(x, w) + bias by the direct kernel, images in parallel.
+template <class T>
+void direct_forward(const ConvGeom& g, const T* x, const T* w, T* y, const T* bias) {
+  const kernels::KernelSet<T>& ks = active_kernels().of<T>();
+  const int64_t K = g.K(), OCg = g.OCg(), L = g.L(), ocp = direct_ocp(g);
+  // Weights per group as [K][OCp], the bias as OCp entries; zeros past OCg.
+  std::vector<T> wt(static_cast<std::size_t>(g.groups * K * ocp), T(0));
+  std::vector<T> bt(bias != nullptr ? static_cast<std::size_t>(g.groups * ocp) : 0, T(0));
+  for (int64_t gi = 0; gi < g.groups; ++gi) {
+    for (int64_t oc = 0; oc < OCg; ++oc) {
+      const T* src = w + (gi * OCg + oc) * K;
+      for (int64_t k = 0; k < K; ++k)
+        wt[static_cast<std::size_t>((gi * K + k) * ocp + oc)] = src[k];
+      if (bias != nullptr) bt[static_cast<std::size_t>(gi * ocp + oc)] = bias[gi * OCg + oc];
+    }
+  }
+  const DirectInput in(g);
+  const kernels::DirectConvShape s = in.shape(g);
+  for_each_image(g.N, [&](int64_t lo, int64_t hi) {
+    std::vector<T> buf(in.buffer_size(g), T(0));
+    for (int64_t n = lo; n < hi; ++n) {
+      const T* xn = in.image(g, x + n * g.in_size(), buf.data());
+      for (int64_t gi = 0; gi < g.groups; ++gi) {
+        ks.conv_direct_forward(s, xn + gi * g.Cg() * in.Hp * in.Wp, wt.data() + gi * K * ocp,
+                               bias != nullptr ? bt.data() + gi * ocp : nullptr,
+                               y + n * g.out_size() + gi * OCg * L, static_cast<std::size_t>(L));
+      }
+    }
+  });
+}
+
+// gw (and gb, if given) by the direct kernel: sums per fixed batch chunk, added in chunk order.
+template <class T>
+void direct_backward_weight(const ConvGeom& g, const T* x, const T* gy, T* gw, T* gb) {
+  const kernels::KernelSet<T>& ks = active_kernels().of<T>();
+  const int64_t K = g.K(), OCg = g.OCg(), L = g.L(), ocp = direct_ocp(g);
+  const int64_t per_group = (K + 1) * ocp;  // [K][OCp] weights, then OCp bias sums
+  const int64_t wsize = g.groups * per_group;
+  const int64_t chunks = std::min<int64_t>(g.N, kBatchChunks);
+  std::vector<T> partial(static_cast<std::size_t>(chunks * wsize), T(0));
+  const DirectInput in(g);
+  const kernels::DirectConvShape s = in.shape(g);
+  parallel_for(0, static_cast<std::size_t>(chunks), 1, [&](std::size_t clo, std::size_t chi) {
+    std::vector<T> buf(in.buffer_size(g), T(0));
+    std::vector<T> scratch(static_cast<std::size_t>(L) * kernels::kDirectOcBlock);
+    for (auto ci = static_cast<int64_t>(clo); ci < static_cast<int64_t>(chi); ++ci) {
+      T* part = partial.data() + ci * wsize;
+      const int64_t n0 = g.N * ci / chunks, n1 = g.N * (ci + 1) / chunks;
+      for (int64_t n = n0; n < n1; ++n) {
+        const T* xn = in.image(g, x + n * g.in_size(), buf.data());
+        for (int64_t gi = 0; gi < g.groups; ++gi) {
+          T* pg = part + gi * per_group;
+          ks.conv_direct_wgrad(s, xn + gi * g.Cg() * in.Hp * in.Wp,
+                               gy + n * g.out_size() + gi * OCg * L, static_cast<std::size_t>(L),
+                               pg, gb != nullptr ? pg + K * ocp : nullptr, scratch.data());
+        }
+      }
+    }
+  });
+  T* sum = partial.data();
+  for (int64_t ci = 1; ci < chunks; ++ci) {
+    kernels::binary<T>(kernels::BinaryOp::add, static_cast<std::size_t>(wsize), sum,
+                       partial.data() + ci * wsize, sum);
+  }
+  for (int64_t gi = 0; gi < g.groups; ++gi) {
+    const T* pg = sum + gi * per_group;
+    for (int64_t oc = 0; oc < OCg; ++oc) {
+      T* dst = gw + (gi * OCg + oc) * K;
+      for (int64_t k = 0; k < K; ++k) dst[k] = pg[k * ocp + oc];
+      if (gb != nullptr) gb[gi * OCg + oc] = pg[K * ocp + oc];
+    }
+  }
+}
+
 // y[n] = W @ col(x[n]) per group, plus bias[oc] on every row when bias is given.
 template <class T>
 void conv_forward(const ConvGeom& g, const T* x, const T* w, T* y, const T* bias = nullptr) {
@@ -245,6 +454,8 @@ void conv_forward(const ConvGeom& g, const T* x, const T* w, T* y, const T* bias
     if (bias != nullptr) add_bias(g.N, g.OC, L, bias, y);
     return;
   }
+  if (use_direct(g)) return direct_forward(g, x, w, y, bias);
+  if (use_rows(g)) return rows_forward(g, x, w, y, bias);
   const bool direct = g.pointwise();
   const int64_t extra = bias != nullptr && bias_in_gemm(g) ? 1 : 0, Kx = K + extra;
   // One table for the packing and the products (its packed layout is its own).
@@ -286,6 +497,37 @@ void conv_forward(const ConvGeom& g, const T* x, const T* w, T* y, const T* bias
   });
 }
 
+// col2im with column stride 1 (not flat rows): one col2im_plane call per channel, which sums each
+// image row in registers and overwrites the image (no zero fill first). col lies `margin`
+// elements into its buffer (col2im_plane's room).
+inline int64_t col2im_rows_margin(const ConvGeom& g) {
+  const auto& w = g.win;
+  return static_cast<int64_t>(kernels::col2im_margin(
+      static_cast<std::size_t>(w.W), static_cast<std::size_t>(std::max(w.pw, (w.KW - 1) * w.dw))));
+}
+
+template <class T>
+void col2im_rows(const kernels::KernelSet<T>& ks, const kernels::ConvWindow& g, const T* col,
+                 T* image) {
+  const int64_t L = g.OH * g.OW;
+  kernels::Col2imShape s;
+  s.H = static_cast<std::size_t>(g.H);
+  s.W = static_cast<std::size_t>(g.W);
+  s.KH = static_cast<std::size_t>(g.KH);
+  s.KW = static_cast<std::size_t>(g.KW);
+  s.sh = static_cast<std::size_t>(g.sh);
+  s.dh = static_cast<std::size_t>(g.dh);
+  s.dw = static_cast<std::size_t>(g.dw);
+  s.OH = static_cast<std::size_t>(g.OH);
+  s.OW = static_cast<std::size_t>(g.OW);
+  s.ph = g.ph;
+  s.pw = g.pw;
+  for (int64_t c = 0; c < g.C; ++c) {
+    ks.col2im_plane(s, col + c * g.KH * g.KW * L, static_cast<std::size_t>(L),
+                    image + c * g.H * g.W);
+  }
+}
+
 // gx[n] = col2im(W^T @ gy[n]) per group.
 template <class T>
 void conv_backward_input(const ConvGeom& g, const T* w, const T* gy, T* gx) {
@@ -294,24 +536,30 @@ void conv_backward_input(const ConvGeom& g, const T* w, const T* gy, T* gx) {
   const bool direct = g.pointwise();
   const kernels::KernelSet<T>& ks = active_kernels().of<T>();
   PackedWeights<T> pw(ks, g, w, true);
+  const bool flat = kernels::detail::flat_rows(g.win);
+  const bool by_rows = !direct && !flat && g.win.sw == 1;
+  const int64_t margin = by_rows ? col2im_rows_margin(g) : 0;
   for_each_image(g.N, [&](int64_t lo, int64_t hi) {
-    std::vector<T> col(direct ? 0 : static_cast<std::size_t>(g.groups * K * L));
+    std::vector<T> col_buf(direct ? 0 : static_cast<std::size_t>(g.groups * K * L + 2 * margin));
+    T* col = col_buf.data() + margin;
     std::vector<T> scratch(gemm_scratch<T>(K, L, OCg));
     for (int64_t n = lo; n < hi; ++n) {
       T* gxn = gx + n * g.in_size();
-      T* c = direct ? gxn : col.data();
+      T* c = direct ? gxn : col;
       for (int64_t gi = 0; gi < g.groups; ++gi) {
         ks.gemm_packed(static_cast<std::size_t>(K), static_cast<std::size_t>(L),
                        static_cast<std::size_t>(OCg), T(1), pw.group(gi), false,
                        gy + n * g.out_size() + gi * OCg * L, static_cast<std::size_t>(L), T(0),
                        c + gi * K * L, static_cast<std::size_t>(L), scratch.data());
       }
-      if (!direct) {
+      if (by_rows) {
+        col2im_rows(ks, g.win, col, gxn);
+      } else if (!direct) {
         std::fill(gxn, gxn + g.in_size(), T(0));
-        if (kernels::detail::flat_rows(g.win)) {
-          kernels::col2im_flat(g.win, col.data(), gxn, ks.axpy);
+        if (flat) {
+          kernels::col2im_flat(g.win, col, gxn, ks.axpy);
         } else {
-          kernels::col2im(g.win, col.data(), gxn);
+          kernels::col2im(g.win, col, gxn);
         }
       }
     }
@@ -333,6 +581,8 @@ void conv_backward_weight(const ConvGeom& g, const T* x, const T* gy, T* gw, T* 
     if (gb != nullptr) std::fill(gb, gb + g.OC, T(0));
     return;
   }
+  if (use_direct(g)) return direct_backward_weight(g, x, gy, gw, gb);
+  if (use_rows(g)) return rows_backward_weight(g, x, gy, gw, gb);
   const int64_t K = g.K(), L = g.L(), OCg = g.OCg();
   const bool direct = g.pointwise();
   // The bias column only where it fits in the GEMM's last column panel (16 or 32 wide): a whole

@@ -20,6 +20,34 @@ enum class UnaryOp { exp, log, tanh, sigmoid, relu, gelu, gelu_tanh, silu, neg, 
 enum class BinaryOp { add, sub, mul, div, max, min, relu_grad };
 enum class RowReduce { sum, max, sumsq };
 
+// A direct convolution over one image (kernels/conv_direct.hpp), column stride 1: output pixel
+// (oh, ow), tap (c, kh, kw) reads x[c * ldp + (oh * sh + kh * dh) * ldx + ow + kw * dw] (the
+// padding already applied by the caller). Output channels go in blocks of kDirectOcBlock; OCp is
+// OC rounded up to a multiple of it.
+inline constexpr std::size_t kDirectOcBlock = 16;
+// KernelSet::conv_rows_*: at most this many output channels; x readable this many elements past
+// the last tap of the last pixel (a whole vector of the widest ISA).
+inline constexpr std::size_t kRowsMaxOc = 8;
+inline constexpr std::size_t kRowsMargin = 32;
+// col2im's geometry for KernelSet::col2im_plane (one channel, column stride 1).
+struct Col2imShape {
+  std::size_t H = 0, W = 0, KH = 0, KW = 0;  // image and kernel size
+  std::size_t sh = 1, dh = 1, dw = 1;        // row stride, dilation
+  std::size_t OH = 0, OW = 0;                // output size
+  std::int64_t ph = 0, pw = 0;               // padding before the first row / column
+};
+// The room KernelSet::col2im_plane needs around its col matrix (see there).
+inline constexpr std::size_t col2im_margin(std::size_t W, std::size_t max_abs_off) noexcept {
+  return W + max_abs_off + 64;
+}
+struct DirectConvShape {
+  std::size_t C = 0, KH = 0, KW = 0;   // input channels, kernel size
+  std::size_t sh = 1, dh = 1, dw = 1;  // row stride, dilation
+  std::size_t OH = 0, OW = 0;          // output size
+  std::size_t ldx = 0, ldp = 0;        // elements between input rows / channel planes
+  std::size_t OC = 0;                  // output channels
+};
+
 // The kernels for one element type. Plain function pointers: no state.
 template <class T>
 struct KernelSet {
@@ -88,6 +116,38 @@ struct KernelSet {
   void (*max_pool2x2_backward)(std::size_t rows, std::size_t cols, const T* gy,
                                const std::int32_t* at, std::size_t ldy, T* gx,
                                std::size_t ldx) noexcept = nullptr;
+
+  // Direct convolution, forward (DirectConvShape): y[oc * ldy + oh * OW + ow] = bias[oc] +
+  // sum over taps (c, kh, kw) in order of wt[k * OCp + oc] * x(pixel, tap), k = (c * KH + kh) *
+  // KW + kw, for oc < OC; wt is [C * KH * KW][OCp], bias OCp entries or null (zero).
+  void (*conv_direct_forward)(const DirectConvShape& s, const T* x, const T* wt, const T* bias,
+                              T* y, std::size_t ldy) noexcept = nullptr;
+  // Its weight gradient, accumulated: gw[k * OCp + oc] += sum over pixels p in order of
+  // x(p, tap k) * gy[oc * ldgy + p], and gb[oc] += sum of gy[oc * ldgy + p] (gb may be null), for
+  // oc < OCp (dY is zero past OC). scratch: OH * OW * kDirectOcBlock elements.
+  void (*conv_direct_wgrad)(const DirectConvShape& s, const T* x, const T* gy, std::size_t ldgy,
+                            T* gw, T* gb, T* scratch) noexcept = nullptr;
+
+  // Direct convolution for at most kRowsMaxOc output channels, output pixels of a row in the
+  // vector lanes (DirectConvShape): y[oc * ldy + oh * OW + ow] = bias[oc] (0 if null) + sum over
+  // taps k = (c * KH + kh) * KW + kw in order of w[oc * K + k] * x(pixel, tap), w as [OC][K].
+  // Vector loads read up to one vector past a row's last tap: x must be readable kRowsMargin
+  // elements past the last tap of the last pixel.
+  void (*conv_rows_forward)(const DirectConvShape& s, const T* x, const T* w, const T* bias, T* y,
+                            std::size_t ldy) noexcept = nullptr;
+  // Its weight gradient, accumulated: gw[oc * K + k] += the sum over pixels of x(pixel, tap k) *
+  // gy[oc * ldgy + oh * OW + ow] (summed in vector lanes, then across them: the order depends
+  // on the ISA). x as for conv_rows_forward.
+  void (*conv_rows_wgrad)(const DirectConvShape& s, const T* x, const T* gy, std::size_t ldgy,
+                          T* gw) noexcept = nullptr;
+  // col2im of one channel plane, column stride 1, overwriting: img[ih * W + iw] = the sum over
+  // taps (kh, kw) in order of col[(kh * KW + kw) * ldc + oh * OW + ow] for ih = oh * sh - ph +
+  // kh * dh, iw = ow - pw + kw * dw (0 <= oh < OH, 0 <= ow < OW), +0 where no tap reaches. Masked
+  // vector loads form addresses up to W + max(pw, (KW - 1) * dw) + 64 elements before col's first
+  // entry and past its last: col must lie inside an allocation with that much room on both sides
+  // (col2im_margin).
+  void (*col2im_plane)(const Col2imShape& s, const T* col, std::size_t ldc,
+                       T* img) noexcept = nullptr;
 
   // The Winograd row splits (kernels/winograd.hpp): for r < rows, k < n, s = 2k - pad,
   // e[r * lde + k] = x[r * ldx + s] and o[r * lde + k] = x[r * ldx + s + 1], zero where the column

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "ember/kernels/blas1.hpp"
+#include "ember/kernels/conv_direct.hpp"
 #include "ember/kernels/elementwise.hpp"
 #include "ember/kernels/gemm.hpp"
 #include "ember/kernels/kernel_table.hpp"
@@ -32,6 +33,11 @@ constexpr KernelSet<T> make_kernel_set() noexcept {
   s.reduce_cols = &impl::reduce_cols<Arch, T>;
   s.max_pool2x2 = &impl::max_pool2x2<Arch, T>;
   s.max_pool2x2_backward = &impl::max_pool2x2_backward<Arch, T>;
+  s.conv_direct_forward = &impl::conv_direct_forward<Arch, T>;
+  s.conv_direct_wgrad = &impl::conv_direct_wgrad<Arch, T>;
+  s.conv_rows_forward = &impl::conv_rows_forward<Arch, T>;
+  s.conv_rows_wgrad = &impl::conv_rows_wgrad<Arch, T>;
+  s.col2im_plane = &impl::col2im_plane<Arch, T>;
   s.wino_split_rows = &impl::wino_split_rows<Arch, T>;
   s.wino_merge_rows = &impl::wino_merge_rows<Arch, T>;
   s.wino4_split_rows = &impl::wino4_split_rows<Arch, T>;
