@@ -215,9 +215,8 @@ void check_merge4(bool add) {
       CAPTURE(c.n);
       CAPTURE(add);
       std::vector<T> x = x0;
-      ember::active_kernels().of<T>().wino4_merge_rows(add, c.rows, c.W, c.pad, c.n,
-                                                       ps.data() + 1, c.lde, ldj, x.data() + 1,
-                                                       c.ldx);
+      ember::active_kernels().of<T>().wino4_merge_rows(add, c.rows, c.W, c.pad, c.n, ps.data() + 1,
+                                                       c.lde, ldj, x.data() + 1, c.ldx);
       CHECK(wino_same_bits(x, x_ref));
     }
   }
@@ -236,8 +235,8 @@ TEST_CASE_TEMPLATE("wino_merge_rows: the adjoint scatter-add (and store) on ever
   check_merge<T>(false);
 }
 
-TEST_CASE_TEMPLATE("wino4_split_rows: the four column phases of padded rows on every ISA", T,
-                   float, double) {
+TEST_CASE_TEMPLATE("wino4_split_rows: the four column phases of padded rows on every ISA", T, float,
+                   double) {
   check_split4<T>();
 }
 
