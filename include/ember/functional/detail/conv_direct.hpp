@@ -133,11 +133,7 @@ void rows_backward_weight(const ConvGeom& g, const T* x, const T* gy, T* gw, T* 
       }
     }
   });
-  T* sum = partial.data();
-  for (int64_t ci = 1; ci < chunks; ++ci) {
-    kernels::binary<T>(kernels::BinaryOp::add, static_cast<std::size_t>(wsize), sum,
-                       partial.data() + ci * wsize, sum);
-  }
+  T* sum = sum_chunks(partial, chunks, wsize);
   std::copy(sum, sum + wsize, gw);
   if (gb != nullptr) bias_grad(g.N, g.OC, L, gy, gb);
 }
@@ -201,11 +197,7 @@ void direct_backward_weight(const ConvGeom& g, const T* x, const T* gy, T* gw, T
       }
     }
   });
-  T* sum = partial.data();
-  for (int64_t ci = 1; ci < chunks; ++ci) {
-    kernels::binary<T>(kernels::BinaryOp::add, static_cast<std::size_t>(wsize), sum,
-                       partial.data() + ci * wsize, sum);
-  }
+  T* sum = sum_chunks(partial, chunks, wsize);
   for (int64_t gi = 0; gi < g.groups; ++gi) {
     const T* pg = sum + gi * per_group;
     for (int64_t oc = 0; oc < OCg; ++oc) {

@@ -573,11 +573,7 @@ void wino_backward_with(const ConvGeom& g, const T* x, const T* w, const T* gy, 
     }
   });
   if (gw != nullptr) {
-    T* sum = dU.data();
-    for (int64_t ci = 1; ci < chunks; ++ci) {
-      kernels::binary<T>(kernels::BinaryOp::add, static_cast<std::size_t>(usize), sum,
-                         dU.data() + ci * usize, sum);
-    }
+    T* sum = sum_chunks(dU, chunks, usize);
     A::weight_grad_transform(q, sum, dut, gw);
   }
   if (gb != nullptr) bias_grad(q.N, q.OC, q.OH * q.OW, gy, gb);
