@@ -58,8 +58,8 @@ void BM_gelu_tanh_composite(benchmark::State& s) {
 
 void BM_linear_forward(benchmark::State& state) {
   ember::manual_seed(1);
-  ember::nn::Linear fc(784, 128);
-  const Tensor<float> x = ember::randn<float>({state.range(0), 784});
+  ember::nn::Linear fc(state.range(1), 128);
+  const Tensor<float> x = ember::randn<float>({state.range(0), state.range(1)});
   ember::NoGradGuard no_grad;
   for (auto _ : state) {
     Tensor<float> y = fc.forward(x);
@@ -112,7 +112,7 @@ BENCHMARK(BM_layer_norm_fused);
 BENCHMARK(BM_layer_norm_composite);
 BENCHMARK(BM_gelu_tanh_pointwise);
 BENCHMARK(BM_gelu_tanh_composite);
-BENCHMARK(BM_linear_forward)->Arg(1)->Arg(64);
+BENCHMARK(BM_linear_forward)->Args({1, 784})->Args({64, 784})->Args({64, 3136});
 BENCHMARK(BM_max_pool2d_fwd)->Args({32, 28})->Args({64, 14});
 BENCHMARK(BM_max_pool2d_fwd_bwd)->Args({32, 28})->Args({64, 14});
 BENCHMARK(BM_avg_pool2d_fwd)->Args({32, 28})->Args({64, 14});

@@ -418,7 +418,7 @@ void conv_backward_weight(const ConvGeom& g, const T* x, const T* gy, T* gw, T* 
     }
   });
   // Chunks in order; then the weight rows (and the bias column) out of the [OC, Kx] sums.
-  T* sum = sum_chunks(partial, chunks, wsize);
+  T* sum = sum_chunks(partial.data(), chunks, wsize);
   for (int64_t oc = 0; oc < g.OC; ++oc) {
     std::copy(sum + oc * Kx, sum + oc * Kx + K, gw + oc * K);
     if (extra > 0) gb[oc] = sum[oc * Kx + K];

@@ -159,7 +159,12 @@ void gemm_blocked(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std:
                             b_block + q * kc * NR);
           }
         };
-        if (panels >= 8) {
+        // Split the panels unless there are too few for the threads to share them about evenly
+        // (then the slivers are split). Measured, Linear(3136, 128) at batch 64 (4 panels, 5
+        // slivers) on 2 threads: 0.67 ms splitting slivers, whose B panels one thread packs
+        // while the other waits, 0.39 ms splitting panels (1 thread: 0.56 ms).
+        const auto nt = static_cast<std::size_t>(get_num_threads());
+        if (panels >= 8 || (panels + nt - 1) / nt * slivers <= (slivers + nt - 1) / nt * panels) {
           // Threads take disjoint runs of B panels: each packs its own panels, nc columns at a
           // time (they stay in its L2), and sweeps them with every A sliver. One parallel region.
           parallel_for(0, panels, parallel_work / (mc * kc * NR) + 1,

@@ -133,7 +133,7 @@ void rows_backward_weight(const ConvGeom& g, const T* x, const T* gy, T* gw, T* 
       }
     }
   });
-  T* sum = sum_chunks(partial, chunks, wsize);
+  T* sum = sum_chunks(partial.data(), chunks, wsize);
   std::copy(sum, sum + wsize, gw);
   if (gb != nullptr) bias_grad(g.N, g.OC, L, gy, gb);
 }
@@ -197,7 +197,7 @@ void direct_backward_weight(const ConvGeom& g, const T* x, const T* gy, T* gw, T
       }
     }
   });
-  T* sum = sum_chunks(partial, chunks, wsize);
+  T* sum = sum_chunks(partial.data(), chunks, wsize);
   for (int64_t gi = 0; gi < g.groups; ++gi) {
     const T* pg = sum + gi * per_group;
     for (int64_t oc = 0; oc < OCg; ++oc) {

@@ -54,13 +54,12 @@ void for_each_image(int64_t n, F&& fn) {
 // The batch chunks' partial sums (chunks blocks of `size`, one after another) added into the
 // first in chunk order, so the total does not depend on the thread count; returns it.
 template <class T>
-T* sum_chunks(std::vector<T>& partial, int64_t chunks, int64_t size) {
-  T* sum = partial.data();
+T* sum_chunks(T* partial, int64_t chunks, int64_t size) {
   for (int64_t ci = 1; ci < chunks; ++ci) {
-    kernels::binary<T>(kernels::BinaryOp::add, static_cast<std::size_t>(size), sum,
-                       partial.data() + ci * size, sum);
+    kernels::binary<T>(kernels::BinaryOp::add, static_cast<std::size_t>(size), partial,
+                       partial + ci * size, partial);
   }
-  return sum;
+  return partial;
 }
 
 // ---- bias ----

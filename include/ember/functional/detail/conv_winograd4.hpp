@@ -62,8 +62,7 @@ inline void wino4_g(double g0, double g1, double g2, double* t) {
 // U[xi][oc][c] = (G g[oc][c] G^T)[xi], xi = 6 i + j (computed in double: G's sixths are inexact).
 template <class T>
 void wino4_weight_transform(const WinoGeom& q, const T* w, T* U) {
-  const int64_t plane = q.OC * q.C;
-  for (int64_t p = 0; p < plane; ++p) {
+  wino_store_planes<T, 36>(q.OC * q.C, U, [&](int64_t p, T* out) {
     const T* g = w + p * 9;
     double t[3][6];  // (G g)^T: t[l][i] = (G g)[i][l]
     for (int l = 0; l < 3; ++l) {
@@ -73,35 +72,33 @@ void wino4_weight_transform(const WinoGeom& q, const T* w, T* U) {
     for (int i = 0; i < 6; ++i) {
       double u[6];
       wino4_g(t[0][i], t[1][i], t[2][i], u);
-      for (int j = 0; j < 6; ++j) U[(i * 6 + j) * plane + p] = static_cast<T>(u[j]);
+      for (int j = 0; j < 6; ++j) out[i * 6 + j] = static_cast<T>(u[j]);
     }
-  }
+  });
 }
 
 // gw[oc][c] = G^T dU[.][oc][c] G (the adjoint of wino4_weight_transform); dU[xi] is OC x C, or
 // C x OC when transposed.
 template <class T>
 void wino4_weight_grad_transform(const WinoGeom& q, const T* dU, bool transposed, T* gw) {
-  const int64_t plane = q.OC * q.C;
-  for (int64_t p = 0; p < plane; ++p) {
-    const int64_t src = transposed ? (p % q.C) * q.OC + p / q.C : p;
+  wino_load_planes<T, 36>(q.OC * q.C, dU, [&](int64_t s, const T* du) {
     double t[6][3];  // dU G
     for (int i = 0; i < 6; ++i) {
       for (int l = 0; l < 3; ++l) t[i][l] = 0;
       for (int j = 0; j < 6; ++j) {
-        const double u = static_cast<double>(dU[(i * 6 + j) * plane + src]);
+        const double u = static_cast<double>(du[i * 6 + j]);
         for (int l = 0; l < 3; ++l) t[i][l] += u * kWino4G[j][l];
       }
     }
-    T* g = gw + p * 9;
+    T* g = gw + wino_grad_plane(q, transposed, s) * 9;
     for (int k = 0; k < 3; ++k) {
       for (int l = 0; l < 3; ++l) {
-        double s = 0;
-        for (int i = 0; i < 6; ++i) s += kWino4G[i][k] * t[i][l];
-        g[k * 3 + l] = static_cast<T>(s);
+        double sum = 0;
+        for (int i = 0; i < 6; ++i) sum += kWino4G[i][k] * t[i][l];
+        g[k * 3 + l] = static_cast<T>(sum);
       }
     }
-  }
+  });
 }
 
 // The 1-d 6-point transforms on n elements of separate arrays (restrict: vectorised without
