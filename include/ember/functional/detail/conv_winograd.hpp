@@ -67,6 +67,16 @@ struct WinoGeom {
     const int64_t per_row =
         (m + 2) * (m + 2) * (q.C + q.OC) * (q.TW + 1) * static_cast<int64_t>(sizeof(T));
     q.R = std::max<int64_t>(1, (m == 4 ? kWino4BlockBytes : kWinoBlockBytes) / per_row);
+    // Fewer rows (down to three quarters) if that makes the block's columns R S a multiple of 32,
+    // and so of every ISA's GEMM panel width: no partly empty last panel in the 3 x (m + 2)^2
+    // GEMMs of a block. Fashion-MNIST conv2 (14x14, S = 8), R 21 -> 20: forward + backward at
+    // 1 thread 12.7-13.2 -> 12.3-12.6 ms (5 rounds alternated).
+    for (int64_t r = q.R; 4 * r >= 3 * q.R; --r) {
+      if (r * q.S() % 32 == 0) {
+        q.R = r;
+        break;
+      }
+    }
     return q;
   }
   int64_t rows() const { return N * TH; }  // tile rows of the batch
