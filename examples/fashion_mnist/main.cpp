@@ -112,7 +112,7 @@ double evaluate(nn::Sequential<float>& model, const ember::data::TensorDataset<f
                 std::vector<std::vector<int64_t>>& confusion) {
   ember::NoGradGuard no_grad;
   model.eval();
-  ember::data::DataLoader<float> loader(test, 1000);
+  ember::data::DataLoader<float> loader(test, 200);
   int64_t correct = 0;
   for (const auto& batch : loader) {
     const Tensor<int64_t> pred = model.forward(batch.inputs).argmax(1);
