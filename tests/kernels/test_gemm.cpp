@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -481,6 +482,19 @@ TEST_CASE_TEMPLATE("1 and 2 threads give bitwise identical results", T, float, d
                               T(0.5), c2.data(), n);
       CHECK_MESSAGE(std::memcmp(c1.data(), c2.data(), c1.size() * sizeof(T)) == 0,
                     ember::isa_name(isa) << " ta=" << ta << " tb=" << tb);
+    }
+    for (const auto& [fm, fn, fk] : {std::array<std::size_t, 3>{64, 128, 3136}, {301, 96, 300}}) {
+      // Few B panels: 1 thread and 2 threads may split the panels or the A slivers (whichever
+      // shares the tiles more evenly: Linear(3136, 128) at batch 64, and a tall narrow product).
+      std::vector<T> c1(fm * fn, T(1)), c2(fm * fn, T(1));
+      ember::set_num_threads(1);
+      ember::kernels::gemm<T>(false, true, fm, fn, fk, T(1), g.data(), fk, g.data() + fm * fk, fk,
+                              T(0.5), c1.data(), fn);
+      ember::set_num_threads(2);
+      ember::kernels::gemm<T>(false, true, fm, fn, fk, T(1), g.data(), fk, g.data() + fm * fk, fk,
+                              T(0.5), c2.data(), fn);
+      CHECK_MESSAGE(std::memcmp(c1.data(), c2.data(), c1.size() * sizeof(T)) == 0,
+                    ember::isa_name(isa) << " few panels " << fm << "x" << fn << "x" << fk);
     }
     {
       // The dot-product path (small C, long K, only B transposed) split over row tiles.
