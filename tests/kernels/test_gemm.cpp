@@ -483,9 +483,10 @@ TEST_CASE_TEMPLATE("1 and 2 threads give bitwise identical results", T, float, d
       CHECK_MESSAGE(std::memcmp(c1.data(), c2.data(), c1.size() * sizeof(T)) == 0,
                     ember::isa_name(isa) << " ta=" << ta << " tb=" << tb);
     }
-    for (const auto& [fm, fn, fk] : {std::array<std::size_t, 3>{64, 128, 3136}, {301, 96, 300}}) {
+    for (const auto& shape : {std::array<std::size_t, 3>{64, 128, 3136}, {301, 96, 300}}) {
       // Few B panels: 1 thread and 2 threads may split the panels or the A slivers (whichever
       // shares the tiles more evenly: Linear(3136, 128) at batch 64, and a tall narrow product).
+      const std::size_t fm = shape[0], fn = shape[1], fk = shape[2];
       std::vector<T> c1(fm * fn, T(1)), c2(fm * fn, T(1));
       ember::set_num_threads(1);
       ember::kernels::gemm<T>(false, true, fm, fn, fk, T(1), g.data(), fk, g.data() + fm * fk, fk,
