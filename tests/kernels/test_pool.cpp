@@ -94,20 +94,33 @@ void check_forward(bool with_nan) {
   for (const PoolShape& s : shapes) {
     const std::size_t ldx = 2 * s.cols + s.ldx_pad, ldy = s.cols + s.ldy_pad;
     const std::vector<T> x = pool_input<T>(2 * s.rows * ldx + 1, s.rows * 31 + s.cols, with_nan);
-    std::vector<T> y_ref(s.rows * ldy + 1, sentinel);
-    std::vector<std::int32_t> at_ref(s.rows * ldy + 1, -7);
-    reference_forward<T>(s, x.data(), ldx, y_ref.data(), ldy, at_ref.data());
+    std::vector<T> max_ref(s.rows * ldy + 1, sentinel);
+    std::vector<std::int32_t> argmax_ref(s.rows * ldy + 1, -7);
+    reference_forward<T>(s, x.data(), ldx, max_ref.data(), ldy, argmax_ref.data());
     for (Isa isa : ember::available_isas()) {
       ember::set_isa(isa);
       CAPTURE(std::string(ember::isa_name(isa)));
       CAPTURE(s.rows);
       CAPTURE(s.cols);
       CAPTURE(with_nan);
-      for (bool with_at : {true, false}) {
+      for (int variant = 0; variant < 4; ++variant) {
+        const bool with_at = variant & 1, relu = variant & 2;
+        CAPTURE(relu);
+        // With relu: ReLU's rule on the maximum (v < 0 becomes +0, NaN and -0.0 stay), argmax -1
+        // where v <= 0.
+        std::vector<T> y_ref = max_ref;
+        std::vector<std::int32_t> at_ref = argmax_ref;
+        for (std::size_t r = 0; relu && r < s.rows; ++r) {
+          for (std::size_t c = 0; c < s.cols; ++c) {
+            const std::size_t o = r * ldy + c;
+            if (y_ref[o] <= T(0)) at_ref[o] = -1;
+            if (y_ref[o] < T(0)) y_ref[o] = T(0);
+          }
+        }
         std::vector<T> y(y_ref.size(), sentinel);
         std::vector<std::int32_t> at(at_ref.size(), -7);
         ember::kernels::max_pool2x2<T>(s.rows, s.cols, x.data(), ldx, y.data(), ldy,
-                                       with_at ? at.data() : nullptr);
+                                       with_at ? at.data() : nullptr, relu);
         bool ok = true;
         for (std::size_t i = 0; i < y.size(); ++i) ok = ok && same_bits(y[i], y_ref[i]);
         CHECK(ok);

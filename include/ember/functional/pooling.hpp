@@ -305,13 +305,16 @@ Tensor<T> max_pool(const std::string& who, const Tensor<T>& input, std::size_t n
           const int64_t owf = full_windows(g.W, g.kw, g.sw, g.OW);
           int32_t* pi = keep_argmax ? argmax->i32.get() : nullptr;
           const bool k2x2 = pool_2x2_kernel_ok<T>(g);
+          // The 2x2 kernel applies the ReLU itself when it writes every output of the plane.
+          const bool kernel_relu = with_relu && k2x2 && ohf == g.OH && owf == g.OW;
           for_each_plane(g.planes, [&](int64_t p) {
             const T* plane = px + p * g.H * g.W;
             if (k2x2 && ohf > 0 && owf > 0) {
               const int64_t o = p * g.OH * g.OW;
               kernels::max_pool2x2<T>(static_cast<std::size_t>(ohf), static_cast<std::size_t>(owf),
                                       plane, static_cast<std::size_t>(g.W), py + o,
-                                      static_cast<std::size_t>(g.OW), pi ? pi + o : nullptr);
+                                      static_cast<std::size_t>(g.OW), pi ? pi + o : nullptr,
+                                      kernel_relu);
             }
             for (int64_t oh = 0; oh < g.OH; ++oh) {
               const int64_t o = (p * g.OH + oh) * g.OW;
@@ -325,7 +328,7 @@ Tensor<T> max_pool(const std::string& who, const Tensor<T>& input, std::size_t n
                 if (pi) pi[o + ow] = static_cast<int32_t>(at);
               }
             }
-            if (with_relu) {
+            if (with_relu && !kernel_relu) {
               const int64_t o = p * g.OH * g.OW;
               relu_pooled(g.OH * g.OW, py + o, pi ? pi + o : nullptr);
             }

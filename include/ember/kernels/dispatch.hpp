@@ -278,8 +278,8 @@ void reduce_cols(RowReduce op, std::size_t rows, std::size_t cols, const T* x, s
 }
 template <class T>
 void max_pool2x2(std::size_t rows, std::size_t cols, const T* x, std::size_t ldx, T* y,
-                 std::size_t ldy, std::int32_t* at) {
-  active_kernels().of<T>().max_pool2x2(rows, cols, x, ldx, y, ldy, at);
+                 std::size_t ldy, std::int32_t* at, bool relu = false) {
+  active_kernels().of<T>().max_pool2x2(rows, cols, x, ldx, y, ldy, at, relu);
 }
 template <class T>
 void max_pool2x2_backward(std::size_t rows, std::size_t cols, const T* gy, const std::int32_t* at,

@@ -108,9 +108,9 @@ struct KernelSet {
   // Max pool, 2x2 window, stride 2 (kernels/pool.hpp): output (r, c) for r < rows, c < cols is
   // the first of the taps x[2r * ldx + 2c + t], t = 0, 1, ldx, ldx + 1, that is the maximum, or
   // the first NaN tap; y[r * ldy + c] gets its bits and at[r * ldy + c] (at may be null) its
-  // offset from x.
+  // offset from x. relu: y gets relu of that (v < 0 becomes +0) and at -1 where it is <= 0.
   void (*max_pool2x2)(std::size_t rows, std::size_t cols, const T* x, std::size_t ldx, T* y,
-                      std::size_t ldy, std::int32_t* at) noexcept = nullptr;
+                      std::size_t ldy, std::int32_t* at, bool relu) noexcept = nullptr;
   // Its backward: writes all four taps of every window (gy + 0 on the argmax tap, 0 on the
   // others) in gx's first 2 * rows rows and 2 * cols columns, so they need no zero fill.
   void (*max_pool2x2_backward)(std::size_t rows, std::size_t cols, const T* gy,

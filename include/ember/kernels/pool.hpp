@@ -4,6 +4,9 @@
 // Output (r, c) reads the four taps x[2r * ldx + 2c + t], t = 0, 1, ldx, ldx + 1, in this order.
 // It is the first tap that is the maximum, or the first NaN tap if there is one (PyTorch's rule),
 // copied bit for bit; its offset from x is the argmax (int32: the caller keeps offsets in range).
+// With relu, the output is relu(max) instead (ReLU's rule: v < 0 becomes +0, NaN and -0.0 stay)
+// and the argmax is -1 where v <= 0 (ReLU's gradient is zero there; the backward skips it): the
+// pool of nn::Sequential's ReLU -> max pool, in one pass (functional/pooling.hpp).
 // The backward writes every tap (the gradient on the argmax tap, zero on the others), so the
 // 2 rows x 2 cols input block it covers needs no zero fill; the gradient is written as
 // gy + 0, the bits of adding it to a zeroed buffer (-0 becomes +0).
@@ -46,13 +49,15 @@ inline void pool2x2_one(T a, T b, T c, T d, std::int32_t ldx, T& y, std::int32_t
 // The portable loop over columns [c0, cols) of output row r.
 template <class Arch, class T>
 void max_pool2x2_row_generic(std::size_t c0, std::size_t cols, const T* x0, const T* x1,
-                             std::int32_t ldx, std::int32_t base, T* y, std::int32_t* at) noexcept {
+                             std::int32_t ldx, std::int32_t base, T* y, std::int32_t* at,
+                             bool relu) noexcept {
   for (std::size_t c = c0; c < cols; ++c) {
     T v;
     std::int32_t off;
     pool2x2_one<Arch, T>(x0[2 * c], x0[2 * c + 1], x1[2 * c], x1[2 * c + 1], ldx, v, off);
-    y[c] = v;
-    if (at) at[c] = base + 2 * static_cast<std::int32_t>(c) + off;
+    const bool dead = relu && v <= T(0);
+    y[c] = relu && v < T(0) ? T(0) : v;
+    if (at) at[c] = dead ? -1 : base + 2 * static_cast<std::int32_t>(c) + off;
   }
 }
 
@@ -77,7 +82,7 @@ void max_pool2x2_backward_row_generic(std::size_t c0, std::size_t cols, const T*
 template <class Arch>
 inline void max_pool2x2_avx512_core(__m512 t0, __m512 t1, __m512 b0, __m512 b1, __m512i even,
                                     __m512i odd, std::int32_t ldx, __m512i pos, __mmask16 kout,
-                                    float* y, std::int32_t* at) noexcept {
+                                    float* y, std::int32_t* at, bool relu) noexcept {
   const __m512 a = _mm512_permutex2var_ps(t0, even, t1);
   const __m512 b = _mm512_permutex2var_ps(t0, odd, t1);
   const __m512 c = _mm512_permutex2var_ps(b0, even, b1);
@@ -98,13 +103,19 @@ inline void max_pool2x2_avx512_core(__m512 t0, __m512 t1, __m512 b0, __m512 b1, 
   __m512 v = _mm512_mask_blend_ps(ic, d, c);
   v = _mm512_mask_blend_ps(ib, v, b);
   v = _mm512_mask_blend_ps(ia, v, a);
+  const __mmask16 dead = relu ? _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LE_OQ) : 0;
+  if (relu) {
+    v = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ), v,
+                             _mm512_setzero_ps());
+  }
   _mm512_mask_storeu_ps(y, kout, v);
   if (at) {
     __m512i off = _mm512_set1_epi32(ldx + 1);
     off = _mm512_mask_blend_epi32(ic, off, _mm512_set1_epi32(ldx));
     off = _mm512_mask_blend_epi32(ib, off, _mm512_set1_epi32(1));
     off = _mm512_mask_blend_epi32(ia, off, _mm512_setzero_si512());
-    _mm512_mask_storeu_epi32(at, kout, _mm512_add_epi32(pos, off));
+    _mm512_mask_storeu_epi32(
+        at, kout, _mm512_mask_blend_epi32(dead, _mm512_add_epi32(pos, off), _mm512_set1_epi32(-1)));
   }
 }
 
@@ -125,7 +136,7 @@ inline __mmask16 pool_first(std::size_t k) noexcept {
 template <class Arch>
 inline void max_pool2x2_avx512_chunk(std::size_t n, const float* x0, const float* x1,
                                      std::int32_t ldx, std::int32_t base, float* y,
-                                     std::int32_t* at) noexcept {
+                                     std::int32_t* at, bool relu) noexcept {
   const __m512i lane2 = _mm512_slli_epi32(pool_lanes<Arch>(), 1);
   const auto in = 2 * n;  // input floats per row
   const __mmask16 klo = pool_first<Arch>(in), khi = in > 16 ? pool_first<Arch>(in - 16) : 0;
@@ -133,7 +144,7 @@ inline void max_pool2x2_avx512_chunk(std::size_t n, const float* x0, const float
   const __m512 b0 = _mm512_maskz_loadu_ps(klo, x1), b1 = _mm512_maskz_loadu_ps(khi, x1 + 16);
   max_pool2x2_avx512_core<Arch>(
       t0, t1, b0, b1, lane2, _mm512_add_epi32(lane2, _mm512_set1_epi32(1)), ldx,
-      _mm512_add_epi32(_mm512_set1_epi32(base), lane2), pool_first<Arch>(n), y, at);
+      _mm512_add_epi32(_mm512_set1_epi32(base), lane2), pool_first<Arch>(n), y, at, relu);
 }
 
 // Two output rows of n <= 8 outputs in one 16-lane chunk, for rows of y that follow each other
@@ -165,12 +176,12 @@ struct PoolTwoRows {
 template <class Arch>
 inline void max_pool2x2_avx512_two_rows(const PoolTwoRows<Arch>& t, const float* x,
                                         std::int32_t ldx, std::int32_t base, float* y,
-                                        std::int32_t* at) noexcept {
+                                        std::int32_t* at, bool relu) noexcept {
   const __m512 t0 = _mm512_maskz_loadu_ps(t.k, x), t1 = _mm512_maskz_loadu_ps(t.k, x + 2 * ldx);
   const __m512 b0 = _mm512_maskz_loadu_ps(t.k, x + ldx);
   const __m512 b1 = _mm512_maskz_loadu_ps(t.k, x + 3 * ldx);
   max_pool2x2_avx512_core<Arch>(t0, t1, b0, b1, t.even, t.odd, ldx,
-                                _mm512_add_epi32(_mm512_set1_epi32(base), t.col), t.k, y, at);
+                                _mm512_add_epi32(_mm512_set1_epi32(base), t.col), t.k, y, at, relu);
 }
 
 template <class Arch>
@@ -220,7 +231,8 @@ inline void max_pool2x2_backward_avx512_chunk(std::size_t n, const float* gy,
 // 8 outputs of one row (16 input floats per row), AVX2.
 template <class Arch>
 inline void max_pool2x2_avx2_chunk(const float* x0, const float* x1, std::int32_t ldx,
-                                   std::int32_t base, float* y, std::int32_t* at) noexcept {
+                                   std::int32_t base, float* y, std::int32_t* at,
+                                   bool relu) noexcept {
   auto even = [](__m256 p, __m256 q) {
     return _mm256_castpd_ps(
         _mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(p, q, 0x88)), 0xd8));
@@ -246,6 +258,9 @@ inline void max_pool2x2_avx2_chunk(const float* x0, const float* x1, std::int32_
   __m256 v = _mm256_blendv_ps(d, c, ic);
   v = _mm256_blendv_ps(v, b, ib);
   v = _mm256_blendv_ps(v, a, ia);
+  const __m256 zero = _mm256_setzero_ps();
+  const __m256 dead = relu ? _mm256_cmp_ps(v, zero, _CMP_LE_OQ) : zero;
+  if (relu) v = _mm256_blendv_ps(v, zero, _mm256_cmp_ps(v, zero, _CMP_LT_OQ));
   _mm256_storeu_ps(y, v);
   if (at) {
     __m256i off = _mm256_set1_epi32(ldx + 1);
@@ -253,8 +268,9 @@ inline void max_pool2x2_avx2_chunk(const float* x0, const float* x1, std::int32_
     off = _mm256_blendv_epi8(off, _mm256_set1_epi32(1), _mm256_castps_si256(ib));
     off = _mm256_blendv_epi8(off, _mm256_setzero_si256(), _mm256_castps_si256(ia));
     const __m256i col2 = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
+    const __m256i pos = _mm256_add_epi32(_mm256_add_epi32(_mm256_set1_epi32(base), col2), off);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(at),
-                        _mm256_add_epi32(_mm256_add_epi32(_mm256_set1_epi32(base), col2), off));
+                        _mm256_blendv_epi8(pos, _mm256_set1_epi32(-1), _mm256_castps_si256(dead)));
   }
 }
 
@@ -279,10 +295,11 @@ inline void max_pool2x2_backward_avx2_chunk(const float* gy, const std::int32_t*
 }
 #endif
 
-// y[r * ldy + c], at[r * ldy + c] (at may be null) for r < rows, c < cols; see the file comment.
+// y[r * ldy + c], at[r * ldy + c] (at may be null) for r < rows, c < cols, relu(max) when relu; see
+// the file comment.
 template <class Arch, class T>
 void max_pool2x2(std::size_t rows, std::size_t cols, const T* x, std::size_t ldx, T* y,
-                 std::size_t ldy, std::int32_t* at) noexcept {
+                 std::size_t ldy, std::int32_t* at, bool relu) noexcept {
   const auto ld = static_cast<std::int32_t>(ldx);
   std::size_t r = 0;
 #if defined(__AVX512F__)
@@ -292,7 +309,7 @@ void max_pool2x2(std::size_t rows, std::size_t cols, const T* x, std::size_t ldx
       for (; r + 2 <= rows; r += 2) {
         max_pool2x2_avx512_two_rows<Arch>(t, x + 2 * r * ldx, ld,
                                           static_cast<std::int32_t>(2 * r * ldx), y + r * ldy,
-                                          at ? at + r * ldy : nullptr);
+                                          at ? at + r * ldy : nullptr, relu);
       }
     }
   }
@@ -310,7 +327,7 @@ void max_pool2x2(std::size_t rows, std::size_t cols, const T* x, std::size_t ldx
         for (; c < cols; c += 16) {
           max_pool2x2_avx512_chunk<Arch>(cols - c < 16 ? cols - c : 16, x0 + 2 * c, x1 + 2 * c, ld,
                                          base + 2 * static_cast<std::int32_t>(c), yr + c,
-                                         ar ? ar + c : nullptr);
+                                         ar ? ar + c : nullptr, relu);
         }
       }
 #endif
@@ -319,12 +336,12 @@ void max_pool2x2(std::size_t rows, std::size_t cols, const T* x, std::size_t ldx
         for (; c + 8 <= cols; c += 8) {
           max_pool2x2_avx2_chunk<Arch>(x0 + 2 * c, x1 + 2 * c, ld,
                                        base + 2 * static_cast<std::int32_t>(c), yr + c,
-                                       ar ? ar + c : nullptr);
+                                       ar ? ar + c : nullptr, relu);
         }
       }
 #endif
     }
-    max_pool2x2_row_generic<Arch, T>(c, cols, x0, x1, ld, base, yr, ar);
+    max_pool2x2_row_generic<Arch, T>(c, cols, x0, x1, ld, base, yr, ar, relu);
   }
 }
 
