@@ -212,26 +212,13 @@ void check_plane() {
     g.OH = (c.H + 2 * c.ph - c.dh * (c.KH - 1) - 1) / c.sh + 1;
     g.OW = c.W + 2 * c.pw - c.dw * (c.KW - 1);
     const std::int64_t L = g.OH * g.OW, ldc = L + 3;
-    const auto margin = static_cast<std::int64_t>(
-        ember::kernels::col2im_margin(static_cast<std::size_t>(c.W),
-                                      static_cast<std::size_t>(std::max(c.pw, (c.KW - 1) * c.dw))));
+    const auto margin = static_cast<std::int64_t>(ember::kernels::col2im_margin(g));
     const std::vector<T> col_buf = kt::inputs<T>(
         static_cast<std::size_t>(c.KH * c.KW * ldc + 2 * margin), -1.0, 1.0, seed += 3, false);
     const T* col = col_buf.data() + margin;
     std::vector<T> ref(static_cast<std::size_t>(c.H * c.W), T(0));
     ember::kernels::col2im(g, col, ref.data(), ldc);
-    ember::kernels::Col2imShape s;
-    s.H = static_cast<std::size_t>(c.H);
-    s.W = static_cast<std::size_t>(c.W);
-    s.KH = static_cast<std::size_t>(c.KH);
-    s.KW = static_cast<std::size_t>(c.KW);
-    s.sh = static_cast<std::size_t>(c.sh);
-    s.dh = static_cast<std::size_t>(c.dh);
-    s.dw = static_cast<std::size_t>(c.dw);
-    s.OH = static_cast<std::size_t>(g.OH);
-    s.OW = static_cast<std::size_t>(g.OW);
-    s.ph = c.ph;
-    s.pw = c.pw;
+    const ember::kernels::Col2imShape s = ember::kernels::col2im_shape(g);
     for (Isa isa : ember::available_isas()) {
       ember::set_isa(isa);
       CAPTURE(std::string(ember::isa_name(isa)));

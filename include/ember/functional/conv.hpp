@@ -296,30 +296,13 @@ void conv_forward(const ConvGeom& g, const T* x, const T* w, T* y, const T* bias
 }
 
 // col2im with column stride 1 (not flat rows): one col2im_plane call per channel, which sums each
-// image row in registers and overwrites the image (no zero fill first). col lies `margin`
-// elements into its buffer (col2im_plane's room).
-inline int64_t col2im_rows_margin(const ConvGeom& g) {
-  const auto& w = g.win;
-  return static_cast<int64_t>(kernels::col2im_margin(
-      static_cast<std::size_t>(w.W), static_cast<std::size_t>(std::max(w.pw, (w.KW - 1) * w.dw))));
-}
-
+// image row in registers and overwrites the image (no zero fill first). col lies
+// kernels::col2im_margin(g) elements into its buffer (col2im_plane's room).
 template <class T>
 void col2im_rows(const kernels::KernelSet<T>& ks, const kernels::ConvWindow& g, const T* col,
                  T* image) {
   const int64_t L = g.OH * g.OW;
-  kernels::Col2imShape s;
-  s.H = static_cast<std::size_t>(g.H);
-  s.W = static_cast<std::size_t>(g.W);
-  s.KH = static_cast<std::size_t>(g.KH);
-  s.KW = static_cast<std::size_t>(g.KW);
-  s.sh = static_cast<std::size_t>(g.sh);
-  s.dh = static_cast<std::size_t>(g.dh);
-  s.dw = static_cast<std::size_t>(g.dw);
-  s.OH = static_cast<std::size_t>(g.OH);
-  s.OW = static_cast<std::size_t>(g.OW);
-  s.ph = g.ph;
-  s.pw = g.pw;
+  const kernels::Col2imShape s = kernels::col2im_shape(g);
   for (int64_t c = 0; c < g.C; ++c) {
     ks.col2im_plane(s, col + c * g.KH * g.KW * L, static_cast<std::size_t>(L),
                     image + c * g.H * g.W);
@@ -336,7 +319,7 @@ void conv_backward_input(const ConvGeom& g, const T* w, const T* gy, T* gx) {
   PackedWeights<T> pw(ks, g, w, true);
   const bool flat = kernels::detail::flat_rows(g.win);
   const bool by_rows = !direct && !flat && g.win.sw == 1;
-  const int64_t margin = by_rows ? col2im_rows_margin(g) : 0;
+  const int64_t margin = by_rows ? static_cast<int64_t>(kernels::col2im_margin(g.win)) : 0;
   for_each_image(g.N, [&](int64_t lo, int64_t hi) {
     std::vector<T> col_buf(direct ? 0 : static_cast<std::size_t>(g.groups * K * L + 2 * margin));
     T* col = col_buf.data() + margin;

@@ -621,6 +621,19 @@ void rows_wgrad_oc(const DirectConvShape& s, const T* x, const T* gy, std::size_
   }
 }
 
+// Calls f(std::integral_constant<std::size_t, oc>{}) for oc in [N, kRowsMaxOc]: the tile templates
+// per output-channel count. Other counts do nothing (use_rows keeps them away).
+template <class Arch, std::size_t N = 1, class F>
+void with_oc(std::size_t oc, const F& f) noexcept {
+  if constexpr (N <= kRowsMaxOc) {
+    if (oc == N) {
+      f(std::integral_constant<std::size_t, N>{});
+    } else {
+      with_oc<Arch, N + 1>(oc, f);
+    }
+  }
+}
+
 }  // namespace conv_rows_detail
 
 // See KernelSet::conv_rows_forward.
@@ -648,23 +661,9 @@ void conv_rows_forward(const DirectConvShape& s, const T* x, const T* w, const T
       }
     }
   } else {
-    switch (s.OC) {
-#define EMBER_ROWS_CASE(n)                                  \
-  case n:                                                   \
-    cr::rows_forward_oc<Arch, T, n>(s, x, w, bias, y, ldy); \
-    break;
-      EMBER_ROWS_CASE(1)
-      EMBER_ROWS_CASE(2)
-      EMBER_ROWS_CASE(3)
-      EMBER_ROWS_CASE(4)
-      EMBER_ROWS_CASE(5)
-      EMBER_ROWS_CASE(6)
-      EMBER_ROWS_CASE(7)
-      EMBER_ROWS_CASE(8)
-#undef EMBER_ROWS_CASE
-      default:
-        break;
-    }
+    cr::with_oc<Arch>(s.OC, [&](auto n) {
+      cr::rows_forward_oc<Arch, T, decltype(n)::value>(s, x, w, bias, y, ldy);
+    });
   }
 }
 
@@ -689,23 +688,8 @@ void conv_rows_wgrad(const DirectConvShape& s, const T* x, const T* gy, std::siz
       }
     }
   } else {
-    switch (s.OC) {
-#define EMBER_ROWS_CASE(n)                             \
-  case n:                                              \
-    cr::rows_wgrad_oc<Arch, T, n>(s, x, gy, ldgy, gw); \
-    break;
-      EMBER_ROWS_CASE(1)
-      EMBER_ROWS_CASE(2)
-      EMBER_ROWS_CASE(3)
-      EMBER_ROWS_CASE(4)
-      EMBER_ROWS_CASE(5)
-      EMBER_ROWS_CASE(6)
-      EMBER_ROWS_CASE(7)
-      EMBER_ROWS_CASE(8)
-#undef EMBER_ROWS_CASE
-      default:
-        break;
-    }
+    cr::with_oc<Arch>(
+        s.OC, [&](auto n) { cr::rows_wgrad_oc<Arch, T, decltype(n)::value>(s, x, gy, ldgy, gw); });
   }
 }
 

@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "ember/kernels/kernel_table.hpp"
+
 namespace ember::kernels {
 
 // Geometry of a 2-d convolution window over one image.
@@ -25,6 +27,29 @@ struct ConvWindow {
   int64_t dh, dw;   // dilation
   int64_t OH, OW;   // output size
 };
+
+// KernelSet::col2im_plane's geometry for one channel of window g (whose column stride is 1).
+inline Col2imShape col2im_shape(const ConvWindow& g) {
+  Col2imShape s;
+  s.H = static_cast<std::size_t>(g.H);
+  s.W = static_cast<std::size_t>(g.W);
+  s.KH = static_cast<std::size_t>(g.KH);
+  s.KW = static_cast<std::size_t>(g.KW);
+  s.sh = static_cast<std::size_t>(g.sh);
+  s.dh = static_cast<std::size_t>(g.dh);
+  s.dw = static_cast<std::size_t>(g.dw);
+  s.OH = static_cast<std::size_t>(g.OH);
+  s.OW = static_cast<std::size_t>(g.OW);
+  s.ph = g.ph;
+  s.pw = g.pw;
+  return s;
+}
+
+// The room col2im_plane needs around a col matrix of window g (see KernelSet::col2im_plane).
+inline std::size_t col2im_margin(const ConvWindow& g) {
+  return col2im_margin(static_cast<std::size_t>(g.W),
+                       static_cast<std::size_t>(std::max(g.pw, (g.KW - 1) * g.dw)));
+}
 
 namespace detail {
 

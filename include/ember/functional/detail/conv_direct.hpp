@@ -58,6 +58,15 @@ struct DirectInput {
     }
     return buf;
   }
+  // Calls fn(n, gi, xg) for the images [n0, n1) and their groups, xg: group gi's planes of image n
+  // as the kernels read them. buf: this thread's buffer_size(g) elements, zeroed once.
+  template <class T, class F>
+  void each_group(const ConvGeom& g, const T* x, int64_t n0, int64_t n1, T* buf, F&& fn) const {
+    for (int64_t n = n0; n < n1; ++n) {
+      const T* xn = image(g, x + n * g.in_size(), buf);
+      for (int64_t gi = 0; gi < g.groups; ++gi) fn(n, gi, xn + gi * g.Cg() * Hp * Wp);
+    }
+  }
   kernels::DirectConvShape shape(const ConvGeom& g) const {
     const auto& w = g.win;
     kernels::DirectConvShape s;
@@ -97,14 +106,10 @@ void rows_forward(const ConvGeom& g, const T* x, const T* w, T* y, const T* bias
   const kernels::DirectConvShape s = in.shape(g);
   for_each_image(g.N, [&](int64_t lo, int64_t hi) {
     std::vector<T> buf(in.buffer_size(g), T(0));
-    for (int64_t n = lo; n < hi; ++n) {
-      const T* xn = in.image(g, x + n * g.in_size(), buf.data());
-      for (int64_t gi = 0; gi < g.groups; ++gi) {
-        ks.conv_rows_forward(s, xn + gi * g.Cg() * in.Hp * in.Wp, w + gi * OCg * K,
-                             bias != nullptr ? bias + gi * OCg : nullptr,
-                             y + n * g.out_size() + gi * OCg * L, static_cast<std::size_t>(L));
-      }
-    }
+    in.each_group(g, x, lo, hi, buf.data(), [&](int64_t n, int64_t gi, const T* xg) {
+      ks.conv_rows_forward(s, xg, w + gi * OCg * K, bias != nullptr ? bias + gi * OCg : nullptr,
+                           y + n * g.out_size() + gi * OCg * L, static_cast<std::size_t>(L));
+    });
   });
 }
 
@@ -123,14 +128,10 @@ void rows_backward_weight(const ConvGeom& g, const T* x, const T* gy, T* gw, T* 
     for (auto ci = static_cast<int64_t>(clo); ci < static_cast<int64_t>(chi); ++ci) {
       T* part = partial.data() + ci * wsize;
       const int64_t n0 = g.N * ci / chunks, n1 = g.N * (ci + 1) / chunks;
-      for (int64_t n = n0; n < n1; ++n) {
-        const T* xn = in.image(g, x + n * g.in_size(), buf.data());
-        for (int64_t gi = 0; gi < g.groups; ++gi) {
-          ks.conv_rows_wgrad(s, xn + gi * g.Cg() * in.Hp * in.Wp,
-                             gy + n * g.out_size() + gi * OCg * L, static_cast<std::size_t>(L),
-                             part + gi * OCg * K);
-        }
-      }
+      in.each_group(g, x, n0, n1, buf.data(), [&](int64_t n, int64_t gi, const T* xg) {
+        ks.conv_rows_wgrad(s, xg, gy + n * g.out_size() + gi * OCg * L, static_cast<std::size_t>(L),
+                           part + gi * OCg * K);
+      });
     }
   });
   T* sum = sum_chunks(partial.data(), chunks, wsize);
@@ -158,14 +159,11 @@ void direct_forward(const ConvGeom& g, const T* x, const T* w, T* y, const T* bi
   const kernels::DirectConvShape s = in.shape(g);
   for_each_image(g.N, [&](int64_t lo, int64_t hi) {
     std::vector<T> buf(in.buffer_size(g), T(0));
-    for (int64_t n = lo; n < hi; ++n) {
-      const T* xn = in.image(g, x + n * g.in_size(), buf.data());
-      for (int64_t gi = 0; gi < g.groups; ++gi) {
-        ks.conv_direct_forward(s, xn + gi * g.Cg() * in.Hp * in.Wp, wt.data() + gi * K * ocp,
-                               bias != nullptr ? bt.data() + gi * ocp : nullptr,
-                               y + n * g.out_size() + gi * OCg * L, static_cast<std::size_t>(L));
-      }
-    }
+    in.each_group(g, x, lo, hi, buf.data(), [&](int64_t n, int64_t gi, const T* xg) {
+      ks.conv_direct_forward(s, xg, wt.data() + gi * K * ocp,
+                             bias != nullptr ? bt.data() + gi * ocp : nullptr,
+                             y + n * g.out_size() + gi * OCg * L, static_cast<std::size_t>(L));
+    });
   });
 }
 
@@ -186,15 +184,12 @@ void direct_backward_weight(const ConvGeom& g, const T* x, const T* gy, T* gw, T
     for (auto ci = static_cast<int64_t>(clo); ci < static_cast<int64_t>(chi); ++ci) {
       T* part = partial.data() + ci * wsize;
       const int64_t n0 = g.N * ci / chunks, n1 = g.N * (ci + 1) / chunks;
-      for (int64_t n = n0; n < n1; ++n) {
-        const T* xn = in.image(g, x + n * g.in_size(), buf.data());
-        for (int64_t gi = 0; gi < g.groups; ++gi) {
-          T* pg = part + gi * per_group;
-          ks.conv_direct_wgrad(s, xn + gi * g.Cg() * in.Hp * in.Wp,
-                               gy + n * g.out_size() + gi * OCg * L, static_cast<std::size_t>(L),
-                               pg, gb != nullptr ? pg + K * ocp : nullptr, scratch.data());
-        }
-      }
+      in.each_group(g, x, n0, n1, buf.data(), [&](int64_t n, int64_t gi, const T* xg) {
+        T* pg = part + gi * per_group;
+        ks.conv_direct_wgrad(s, xg, gy + n * g.out_size() + gi * OCg * L,
+                             static_cast<std::size_t>(L), pg,
+                             gb != nullptr ? pg + K * ocp : nullptr, scratch.data());
+      });
     }
   });
   T* sum = sum_chunks(partial.data(), chunks, wsize);
@@ -207,7 +202,5 @@ void direct_backward_weight(const ConvGeom& g, const T* x, const T* gy, T* gw, T
     }
   }
 }
-
-// y[n] = W @ col(x[n]) per group, plus bias[oc] on every row when bias is given.
 
 }  // namespace ember::F::detail
