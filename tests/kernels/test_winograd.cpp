@@ -1,5 +1,5 @@
 // The Winograd row splits (even / odd columns of zero-padded rows for F(2x2), the four column
-// phases for F(4x4)) and their adjoints on every ISA
+// phases for F(4x4)), F(2x2)'s B^T along the columns, and their adjoints on every ISA
 // this CPU supports, bit for bit against a reference written here: widths 1..40 (odd, even and
 // around the 16- and 32-column vector steps), padding 0..3, output lengths shorter and longer
 // than the padded row, several rows with a stride, unaligned pointers (offset by one element),
@@ -137,6 +137,97 @@ void check_merge(bool add) {
   }
 }
 
+// F(2x2)'s B^T along the columns: o[b * ldb + r * ldo + k] from the padded columns 2k - pad ..
+// 2k - pad + 3. Inputs with infinities but no NaN (inf - inf gives the CPU's default NaN on every
+// path; a NaN operand's payload could depend on the operand order a compiler picks).
+template <class T>
+void check_bt_cols() {
+  kt::IsaRestore restore;
+  const T sentinel = T(777.5);
+  for (const WinoRowCase& c : wino_cases()) {
+    const std::vector<T> xs = wino_input<T>(c.rows * c.ldx + 2, c.W * 7 + c.pad, false);
+    const T* x = xs.data() + 1;
+    const std::size_t ldb = c.rows * c.lde + 3, no = 4 * ldb + 2;
+    std::vector<T> o_ref(no, sentinel);
+    for (std::size_t r = 0; r < c.rows; ++r) {
+      auto xv = [&](std::int64_t col) {
+        return col >= 0 && col < static_cast<std::int64_t>(c.W)
+                   ? x[r * c.ldx + static_cast<std::size_t>(col)]
+                   : T(0);
+      };
+      for (std::size_t k = 0; k < c.n; ++k) {
+        const std::int64_t s = static_cast<std::int64_t>(2 * k) - static_cast<std::int64_t>(c.pad);
+        const T x0 = xv(s), x1 = xv(s + 1), x2 = xv(s + 2), x3 = xv(s + 3);
+        T* o = o_ref.data() + 1 + r * c.lde + k;
+        o[0] = x0 - x2;
+        o[ldb] = x1 + x2;
+        o[2 * ldb] = x2 - x1;
+        o[3 * ldb] = x1 - x3;
+      }
+    }
+    for (Isa isa : ember::available_isas()) {
+      ember::set_isa(isa);
+      CAPTURE(std::string(ember::isa_name(isa)));
+      CAPTURE(c.rows);
+      CAPTURE(c.W);
+      CAPTURE(c.pad);
+      CAPTURE(c.n);
+      std::vector<T> o(no, sentinel);
+      ember::active_kernels().of<T>().wino_bt_cols(c.rows, c.W, c.pad, c.n, x, c.ldx, o.data() + 1,
+                                                   c.lde, ldb);
+      CHECK(wino_same_bits(o, o_ref));
+    }
+  }
+}
+
+// Its adjoint, adding into x: finite g (with signed zeros), x with infinities and NaNs (which
+// only ever meet a finite addend), columns past W untouched.
+template <class T>
+void check_b_cols() {
+  kt::IsaRestore restore;
+  for (const WinoRowCase& c : wino_cases()) {
+    const std::size_t ldb = c.rows * c.lde + 3, ng = 4 * ldb + 2;
+    kt::Lcg rng(c.W * 5 + c.pad + 1);
+    std::vector<T> gs(ng);
+    for (std::size_t i = 0; i < ng; ++i) {
+      gs[i] = i % 7 == 2 ? -T(0) : static_cast<T>(rng.uniform(-4, 4));
+    }
+    const std::vector<T> x0 = wino_input<T>(c.rows * c.ldx + 2, c.W + c.pad + 3);
+    std::vector<T> x_ref = x0;
+    for (std::size_t r = 0; r < c.rows; ++r) {
+      const T* g = gs.data() + 1 + r * c.lde;
+      auto gv = [&](std::size_t b, std::int64_t k) {
+        return k >= 0 && k < static_cast<std::int64_t>(c.n)
+                   ? g[b * ldb + static_cast<std::size_t>(k)]
+                   : T(0);
+      };
+      for (std::int64_t k = 0; k <= static_cast<std::int64_t>(c.n); ++k) {
+        const T h_prev = (gv(1, k - 1) + gv(2, k - 1)) - gv(0, k - 1);
+        const T ev = gv(0, k) + (k == 0 ? T(0) : h_prev);
+        const T od = ((gv(1, k) - gv(2, k)) + gv(3, k)) - gv(3, k - 1);
+        const std::int64_t col = 2 * k - static_cast<std::int64_t>(c.pad);
+        for (std::int64_t s = 0; s < 2; ++s) {
+          if (col + s < 0 || col + s >= static_cast<std::int64_t>(c.W)) continue;
+          T& dst = x_ref[1 + r * c.ldx + static_cast<std::size_t>(col + s)];
+          dst = dst + (s == 0 ? ev : od);
+        }
+      }
+    }
+    for (Isa isa : ember::available_isas()) {
+      ember::set_isa(isa);
+      CAPTURE(std::string(ember::isa_name(isa)));
+      CAPTURE(c.rows);
+      CAPTURE(c.W);
+      CAPTURE(c.pad);
+      CAPTURE(c.n);
+      std::vector<T> x = x0;
+      ember::active_kernels().of<T>().wino_b_cols(c.rows, c.W, c.pad, c.n, gs.data() + 1, c.lde,
+                                                  ldb, x.data() + 1, c.ldx);
+      CHECK(wino_same_bits(x, x_ref));
+    }
+  }
+}
+
 // F(4x4)'s four column phases: p[j * ldj + r * ldp + k] = x[r * ldx + 4k + j - pad].
 std::vector<WinoRowCase> wino4_cases() {
   std::vector<WinoRowCase> cs;
@@ -233,6 +324,16 @@ TEST_CASE_TEMPLATE("wino_merge_rows: the adjoint scatter-add (and store) on ever
                    double) {
   check_merge<T>(true);
   check_merge<T>(false);
+}
+
+TEST_CASE_TEMPLATE("wino_bt_cols: B^T along the columns of padded rows on every ISA", T, float,
+                   double) {
+  check_bt_cols<T>();
+}
+
+TEST_CASE_TEMPLATE("wino_b_cols: its adjoint, added into the rows, on every ISA", T, float,
+                   double) {
+  check_b_cols<T>();
 }
 
 TEST_CASE_TEMPLATE("wino4_split_rows: the four column phases of padded rows on every ISA", T, float,

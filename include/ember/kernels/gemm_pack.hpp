@@ -81,8 +81,18 @@ void pack_a(bool trans_a, const T* a, std::size_t lda, std::size_t i0, std::size
 #pragma GCC unroll 16
       for (std::size_t q = 0; q < 16; ++q) _mm512_mask_storeu_ps(dst + (p + q) * MR, keep, r[q]);
     }
-    for (; p < kc; ++p) {
-      for (std::size_t i = 0; i < MR; ++i) dst[p * MR + i] = i < mr ? src[i * lda + p] : T(0);
+    if (p < kc) {  // the last kc - p < 16 steps: masked loads, the first kc - p steps stored
+      const auto kk = static_cast<__mmask16>((1u << (kc - p)) - 1u);
+      __m512 r[16];
+#pragma GCC unroll 16
+      for (std::size_t i = 0; i < 16; ++i) {
+        r[i] = i < mr ? _mm512_maskz_loadu_ps(kk, src + i * lda + p) : _mm512_setzero_ps();
+      }
+      transpose16x16<Arch>(r);
+#pragma GCC unroll 16
+      for (std::size_t q = 0; q < 16; ++q) {
+        if (p + q < kc) _mm512_mask_storeu_ps(dst + (p + q) * MR, keep, r[q]);
+      }
     }
     return;
   }
@@ -114,6 +124,24 @@ void pack_b(bool trans_b, const T* b, std::size_t ldb, std::size_t p0, std::size
   constexpr std::size_t NR = params<Arch, T>::nr;
   if (!trans_b) {
     const T* src = b + p0 * ldb + j0;
+#if defined(__AVX512F__)
+    if constexpr (std::is_base_of_v<xsimd::avx512f, Arch> && std::is_same_v<T, float> &&
+                  NR % 16 == 0) {
+      // Masked row copies (an edge panel's rows are a few floats: memcpy calls cost more).
+      __mmask16 k[NR / 16];
+      for (std::size_t h = 0; h < NR; h += 16) {
+        k[h / 16] = nr >= h + 16 ? __mmask16(0xffff)
+                    : nr > h     ? static_cast<__mmask16>((1u << (nr - h)) - 1u)
+                                 : __mmask16(0);
+      }
+      for (std::size_t p = 0; p < kc; ++p, src += ldb, dst += NR) {
+        for (std::size_t h = 0; h < NR; h += 16) {
+          _mm512_storeu_ps(dst + h, _mm512_maskz_loadu_ps(k[h / 16], src + h));
+        }
+      }
+      return;
+    }
+#endif
     for (std::size_t p = 0; p < kc; ++p, src += ldb, dst += NR) {
       std::memcpy(dst, src, nr * sizeof(T));
       for (std::size_t j = nr; j < NR; ++j) dst[j] = T(0);
@@ -137,9 +165,20 @@ void pack_b(bool trans_b, const T* b, std::size_t ldb, std::size_t p0, std::size
             for (std::size_t i = 0; i < 16; ++i) _mm512_storeu_ps(dst + (p + i) * NR + h, r[i]);
           }
         }
-        for (std::size_t j = 0; j < NR; ++j) {
-          const T* src = b + (j0 + j) * ldb + p0;
-          for (std::size_t q = p; q < kc; ++q) dst[q * NR + j] = src[q];
+        if (p < kc) {  // the last kc - p < 16 steps: masked loads, the first kc - p rows stored
+          const auto kk = static_cast<__mmask16>((1u << (kc - p)) - 1u);
+          for (std::size_t h = 0; h < NR; h += 16) {
+            __m512 r[16];
+#pragma GCC unroll 16
+            for (std::size_t i = 0; i < 16; ++i) {
+              r[i] = _mm512_maskz_loadu_ps(kk, b + (j0 + h + i) * ldb + p0 + p);
+            }
+            transpose16x16<Arch>(r);
+#pragma GCC unroll 16
+            for (std::size_t i = 0; i < 16; ++i) {
+              if (p + i < kc) _mm512_storeu_ps(dst + (p + i) * NR + h, r[i]);
+            }
+          }
         }
         return;
       }

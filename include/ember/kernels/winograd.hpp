@@ -79,55 +79,79 @@ inline std::uint64_t wino_col_mask(std::int64_t c0, std::int64_t W, std::int64_t
   return ((std::uint64_t(1) << hi) - 1) & ~((std::uint64_t(1) << lo) - 1);
 }
 
+// The masks of the 2 cnt columns c0 .. c0 + 2 cnt - 1 that lie in [0, W), as two 16-lane halves,
+// and their byte offset from a row's start. Computed once per step for all of a call's rows.
+struct WinoCols {
+  __mmask16 lo, hi;
+  std::intptr_t off;
+};
+
 template <class Arch>
-inline void wino_split_row_avx512(std::size_t W, std::size_t pad, std::size_t n, const float* x,
-                                  float* e, float* o) noexcept {
+inline WinoCols wino_cols(std::int64_t c0, std::int64_t W, std::int64_t cnt) noexcept {
+  const std::uint64_t m = wino_col_mask<Arch>(c0, W, cnt);
+  return {static_cast<__mmask16>(m & 0xffffu), static_cast<__mmask16>(m >> 16),
+          static_cast<std::intptr_t>(c0 * std::int64_t(sizeof(float)))};
+}
+
+// The columns of c in the row x into lo / hi, zero outside: lanes outside the masks are not read
+// (no fault), whatever the address.
+template <class Arch>
+inline void wino_load_cols(const float* x, const WinoCols& c, __m512& lo, __m512& hi) noexcept {
+  const auto base = reinterpret_cast<std::intptr_t>(x) + c.off;
+  lo = _mm512_maskz_loadu_ps(c.lo, reinterpret_cast<const void*>(base));
+  // Rows up to 16 columns (the common case) need no second load.
+  hi = c.hi != 0 ? _mm512_maskz_loadu_ps(c.hi, reinterpret_cast<const void*>(base + 64))
+                 : _mm512_setzero_ps();
+}
+
+// x[c] (+)= v on the lanes of k, at the byte address a.
+template <class Arch>
+inline void wino_store_cols(bool add, __mmask16 k, std::intptr_t a, __m512 v) noexcept {
+  if (k == 0) return;
+  void* p = reinterpret_cast<void*>(a);
+  if (add) v = _mm512_add_ps(_mm512_maskz_loadu_ps(k, p), v);
+  _mm512_mask_storeu_ps(p, k, v);
+}
+
+template <class Arch>
+inline void wino_split_rows_avx512(std::size_t rows, std::size_t W, std::size_t pad, std::size_t n,
+                                   const float* x, std::size_t ldx, float* e, float* o,
+                                   std::size_t lde) noexcept {
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
   const auto sw = static_cast<std::int64_t>(W), sp = static_cast<std::int64_t>(pad);
   for (std::size_t k = 0; k < n; k += 16) {
     const auto cnt = static_cast<std::int64_t>(n - k < 16 ? n - k : 16);
-    const std::int64_t c0 = 2 * static_cast<std::int64_t>(k) - sp;
-    const std::uint64_t m = wino_col_mask<Arch>(c0, sw, cnt);
-    const auto klo = static_cast<__mmask16>(m & 0xffffu), khi = static_cast<__mmask16>(m >> 16);
-    // Lanes outside the mask are not read (no fault), whatever the address.
-    const auto base = reinterpret_cast<std::intptr_t>(x) + c0 * std::int64_t(sizeof(float));
-    const __m512 lo = _mm512_maskz_loadu_ps(klo, reinterpret_cast<const void*>(base));
-    // Rows up to 16 columns (the common case) need no second load.
-    const __m512 hi = khi != 0
-                          ? _mm512_maskz_loadu_ps(khi, reinterpret_cast<const void*>(base + 64))
-                          : _mm512_setzero_ps();
+    const WinoCols cols = wino_cols<Arch>(2 * static_cast<std::int64_t>(k) - sp, sw, cnt);
     const auto kout = static_cast<__mmask16>((1u << cnt) - 1u);
-    _mm512_mask_storeu_ps(e + k, kout, _mm512_permutex2var_ps(lo, even, hi));
-    _mm512_mask_storeu_ps(o + k, kout, _mm512_permutex2var_ps(lo, odd, hi));
+    for (std::size_t r = 0; r < rows; ++r) {
+      __m512 lo, hi;
+      wino_load_cols<Arch>(x + r * ldx, cols, lo, hi);
+      _mm512_mask_storeu_ps(e + r * lde + k, kout, _mm512_permutex2var_ps(lo, even, hi));
+      _mm512_mask_storeu_ps(o + r * lde + k, kout, _mm512_permutex2var_ps(lo, odd, hi));
+    }
   }
 }
 
 template <class Arch>
-inline void wino_merge_row_avx512(bool add, std::size_t W, std::size_t pad, std::size_t n,
-                                  const float* e, const float* o, float* x) noexcept {
+inline void wino_merge_rows_avx512(bool add, std::size_t rows, std::size_t W, std::size_t pad,
+                                   std::size_t n, const float* e, const float* o, std::size_t lde,
+                                   float* x, std::size_t ldx) noexcept {
   const __m512i ilo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
   const __m512i ihi =
       _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
   const auto sw = static_cast<std::int64_t>(W), sp = static_cast<std::int64_t>(pad);
   for (std::size_t k = 0; k < n; k += 16) {
     const auto cnt = static_cast<std::int64_t>(n - k < 16 ? n - k : 16);
-    const std::int64_t c0 = 2 * static_cast<std::int64_t>(k) - sp;
-    const std::uint64_t m = wino_col_mask<Arch>(c0, sw, cnt);
-    if (m == 0) continue;
-    const auto klo = static_cast<__mmask16>(m & 0xffffu), khi = static_cast<__mmask16>(m >> 16);
+    const WinoCols cols = wino_cols<Arch>(2 * static_cast<std::int64_t>(k) - sp, sw, cnt);
+    if (cols.lo == 0 && cols.hi == 0) continue;
     const auto kin = static_cast<__mmask16>((1u << cnt) - 1u);
-    const __m512 ve = _mm512_maskz_loadu_ps(kin, e + k), vo = _mm512_maskz_loadu_ps(kin, o + k);
-    const auto base = reinterpret_cast<std::intptr_t>(x) + c0 * std::int64_t(sizeof(float));
-    void* plo = reinterpret_cast<void*>(base);
-    void* phi = reinterpret_cast<void*>(base + 64);
-    __m512 vlo = _mm512_permutex2var_ps(ve, ilo, vo);
-    if (add) vlo = _mm512_add_ps(_mm512_maskz_loadu_ps(klo, plo), vlo);
-    _mm512_mask_storeu_ps(plo, klo, vlo);
-    if (khi != 0) {
-      __m512 vhi = _mm512_permutex2var_ps(ve, ihi, vo);
-      if (add) vhi = _mm512_add_ps(_mm512_maskz_loadu_ps(khi, phi), vhi);
-      _mm512_mask_storeu_ps(phi, khi, vhi);
+    for (std::size_t r = 0; r < rows; ++r) {
+      const __m512 ve = _mm512_maskz_loadu_ps(kin, e + r * lde + k);
+      const __m512 vo = _mm512_maskz_loadu_ps(kin, o + r * lde + k);
+      const auto base = reinterpret_cast<std::intptr_t>(x + r * ldx) + cols.off;
+      wino_store_cols<Arch>(add, cols.lo, base, _mm512_permutex2var_ps(ve, ilo, vo));
+      wino_store_cols<Arch>(add, cols.hi, base + 64, _mm512_permutex2var_ps(ve, ihi, vo));
     }
   }
 }
@@ -138,9 +162,7 @@ void wino_split_rows(std::size_t rows, std::size_t W, std::size_t pad, std::size
                      std::size_t ldx, T* e, T* o, std::size_t lde) noexcept {
 #if defined(__AVX512F__)
   if constexpr (std::is_same_v<T, float> && std::is_base_of_v<xsimd::avx512f, Arch>) {
-    for (std::size_t r = 0; r < rows; ++r) {
-      wino_split_row_avx512<Arch>(W, pad, n, x + r * ldx, e + r * lde, o + r * lde);
-    }
+    wino_split_rows_avx512<Arch>(rows, W, pad, n, x, ldx, e, o, lde);
     return;
   }
 #endif
@@ -154,14 +176,165 @@ void wino_merge_rows(bool add, std::size_t rows, std::size_t W, std::size_t pad,
                      const T* e, const T* o, std::size_t lde, T* x, std::size_t ldx) noexcept {
 #if defined(__AVX512F__)
   if constexpr (std::is_same_v<T, float> && std::is_base_of_v<xsimd::avx512f, Arch>) {
-    for (std::size_t r = 0; r < rows; ++r) {
-      wino_merge_row_avx512<Arch>(add, W, pad, n, e + r * lde, o + r * lde, x + r * ldx);
-    }
+    wino_merge_rows_avx512<Arch>(add, rows, W, pad, n, e, o, lde, x, ldx);
     return;
   }
 #endif
   for (std::size_t r = 0; r < rows; ++r) {
     wino_merge_row_generic<Arch, T>(add, W, pad, n, e + r * lde, o + r * lde, x + r * ldx);
+  }
+}
+
+// ---- F(2x2, 3x3): B^T along the columns, and its adjoint ----
+//
+// BtCols: for r < rows, k < n, b < 4, with s = 2k - pad and xs(c) = x[r * ldx + c] inside [0, W),
+// zero outside, o_b = o[b * ldb + r * ldo + k]:
+//   o_0 = xs(s) - xs(s + 2), o_1 = xs(s + 1) + xs(s + 2), o_2 = xs(s + 2) - xs(s + 1),
+//   o_3 = xs(s + 1) - xs(s + 3)
+// (the 4-column windows of the padded row, two apart, times B^T: one transformed column per
+// output tile, so the transformed rows need no filler column).
+// BCols (the adjoint, adding): with g_b[k] = g[b * ldb + r * ldg + k] for k < n, zero outside,
+// h[k] = (g_1[k] + g_2[k]) - g_0[k] and q[k] = (g_1[k] - g_2[k]) + g_3[k], for k <= n:
+//   x[r * ldx + 2k - pad] += g_0[k] + h[k - 1], x[r * ldx + 2k + 1 - pad] += q[k] - g_3[k - 1]
+// where the column is inside [0, W); nothing else of x is touched. Every ISA gives the same bits.
+// Float on AVX-512: masked loads and stores around two-source permutes (16 tiles per step); the
+// other types and ISAs use the scalar loops.
+
+template <class Arch, class T>
+void wino_bt_cols_row_generic(std::size_t W, std::size_t pad, std::size_t n, const T* x, T* o,
+                              std::size_t ldb) noexcept {
+  const auto sw = static_cast<std::int64_t>(W);
+  auto xs = [&](std::int64_t c) { return c >= 0 && c < sw ? x[c] : T(0); };
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::int64_t s = 2 * static_cast<std::int64_t>(k) - static_cast<std::int64_t>(pad);
+    const T x0 = xs(s), x1 = xs(s + 1), x2 = xs(s + 2), x3 = xs(s + 3);
+    o[k] = x0 - x2;
+    o[ldb + k] = x1 + x2;
+    o[2 * ldb + k] = x2 - x1;
+    o[3 * ldb + k] = x1 - x3;
+  }
+}
+
+template <class Arch, class T>
+void wino_b_cols_row_generic(std::size_t W, std::size_t pad, std::size_t n, const T* g,
+                             std::size_t ldb, T* x) noexcept {
+  const auto sw = static_cast<std::int64_t>(W);
+  auto gb = [&](std::size_t b, std::size_t k) { return k < n ? g[b * ldb + k] : T(0); };
+  T h_prev = T(0), g3_prev = T(0);  // h[k - 1], g_3[k - 1]
+  for (std::size_t k = 0; k <= n; ++k) {
+    const T g0 = gb(0, k), g1 = gb(1, k), g2 = gb(2, k), g3 = gb(3, k);
+    const T ev = g0 + h_prev, od = ((g1 - g2) + g3) - g3_prev;
+    const std::int64_t c = 2 * static_cast<std::int64_t>(k) - static_cast<std::int64_t>(pad);
+    if (c >= 0 && c < sw) x[c] += ev;
+    if (c + 1 >= 0 && c + 1 < sw) x[c + 1] += od;
+    h_prev = (g1 + g2) - g0;
+    g3_prev = g3;
+  }
+}
+
+#if defined(__AVX512F__)
+// 16 tiles per step from the 34 padded columns 2k - pad .. 2k - pad + 33: two masked loads of
+// 32 columns (the second 2 columns on), then even / odd permutes.
+template <class Arch>
+inline void wino_bt_cols_avx512(std::size_t rows, std::size_t W, std::size_t pad, std::size_t n,
+                                const float* x, std::size_t ldx, float* o, std::size_t ldo,
+                                std::size_t ldb) noexcept {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  const auto sw = static_cast<std::int64_t>(W), sp = static_cast<std::int64_t>(pad);
+  for (std::size_t k = 0; k < n; k += 16) {
+    const auto cnt = static_cast<std::int64_t>(n - k < 16 ? n - k : 16);
+    const std::int64_t c0 = 2 * static_cast<std::int64_t>(k) - sp;
+    const WinoCols ca = wino_cols<Arch>(c0, sw, cnt);      // columns s, s + 1 of each tile
+    const WinoCols cb = wino_cols<Arch>(c0 + 2, sw, cnt);  // columns s + 2, s + 3
+    const auto kout = static_cast<__mmask16>((1u << cnt) - 1u);
+    for (std::size_t r = 0; r < rows; ++r) {
+      __m512 a_lo, a_hi, b_lo, b_hi;
+      wino_load_cols<Arch>(x + r * ldx, ca, a_lo, a_hi);
+      wino_load_cols<Arch>(x + r * ldx, cb, b_lo, b_hi);
+      const __m512 x0 = _mm512_permutex2var_ps(a_lo, even, a_hi);
+      const __m512 x1 = _mm512_permutex2var_ps(a_lo, odd, a_hi);
+      const __m512 x2 = _mm512_permutex2var_ps(b_lo, even, b_hi);
+      const __m512 x3 = _mm512_permutex2var_ps(b_lo, odd, b_hi);
+      float* out = o + r * ldo + k;
+      _mm512_mask_storeu_ps(out, kout, _mm512_sub_ps(x0, x2));
+      _mm512_mask_storeu_ps(out + ldb, kout, _mm512_add_ps(x1, x2));
+      _mm512_mask_storeu_ps(out + 2 * ldb, kout, _mm512_sub_ps(x2, x1));
+      _mm512_mask_storeu_ps(out + 3 * ldb, kout, _mm512_sub_ps(x1, x3));
+    }
+  }
+}
+
+// 16 even and 16 odd columns (2k - pad .. 2k - pad + 31) per step: g of tiles k .. k + 15, and
+// of tiles k - 1 .. k + 14 for h[k - 1] and g_3[k - 1] (loaded again rather than carried, so
+// that the masks are computed once per step for all rows).
+template <class Arch>
+inline void wino_b_cols_avx512(std::size_t rows, std::size_t W, std::size_t pad, std::size_t n,
+                               const float* g, std::size_t ldg, std::size_t ldb, float* x,
+                               std::size_t ldx) noexcept {
+  const __m512i ilo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  const __m512i ihi =
+      _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+  const auto sw = static_cast<std::int64_t>(W), sp = static_cast<std::int64_t>(pad);
+  for (std::size_t k = 0; k <= n; k += 16) {
+    // Lanes l of the tiles k + l < n, and of the tiles k - 1 + l in [0, n).
+    const std::size_t left = n - k;
+    const auto kin = static_cast<__mmask16>(left >= 16 ? 0xffffu : (1u << left) - 1u);
+    const auto kprev = static_cast<__mmask16>((left + 1 >= 16 ? 0xffffu : (1u << (left + 1)) - 1u) &
+                                              (k == 0 ? 0xfffeu : 0xffffu));
+    const auto cnt = static_cast<std::int64_t>(left + 1 < 16 ? left + 1 : 16);
+    const WinoCols cols = wino_cols<Arch>(2 * static_cast<std::int64_t>(k) - sp, sw, cnt);
+    if (cols.lo == 0 && cols.hi == 0) continue;
+    for (std::size_t r = 0; r < rows; ++r) {
+      const float* gr = g + r * ldg + k;
+      // Lane 0 of the previous tile's loads is masked off at k = 0: its address is not read.
+      const auto prev = reinterpret_cast<std::intptr_t>(gr) - std::intptr_t(sizeof(float));
+      const auto at = [&](std::size_t b) {
+        return reinterpret_cast<const void*>(prev +
+                                             static_cast<std::intptr_t>(b * ldb * sizeof(float)));
+      };
+      const __m512 g0 = _mm512_maskz_loadu_ps(kin, gr), g1 = _mm512_maskz_loadu_ps(kin, gr + ldb);
+      const __m512 g2 = _mm512_maskz_loadu_ps(kin, gr + 2 * ldb);
+      const __m512 g3 = _mm512_maskz_loadu_ps(kin, gr + 3 * ldb);
+      const __m512 p0 = _mm512_maskz_loadu_ps(kprev, at(0)),
+                   p1 = _mm512_maskz_loadu_ps(kprev, at(1));
+      const __m512 p2 = _mm512_maskz_loadu_ps(kprev, at(2)),
+                   p3 = _mm512_maskz_loadu_ps(kprev, at(3));
+      const __m512 ev = _mm512_add_ps(g0, _mm512_sub_ps(_mm512_add_ps(p1, p2), p0));
+      const __m512 od = _mm512_sub_ps(_mm512_add_ps(_mm512_sub_ps(g1, g2), g3), p3);
+      const auto base = reinterpret_cast<std::intptr_t>(x + r * ldx) + cols.off;
+      wino_store_cols<Arch>(true, cols.lo, base, _mm512_permutex2var_ps(ev, ilo, od));
+      wino_store_cols<Arch>(true, cols.hi, base + 64, _mm512_permutex2var_ps(ev, ihi, od));
+    }
+  }
+}
+#endif
+
+template <class Arch, class T>
+void wino_bt_cols(std::size_t rows, std::size_t W, std::size_t pad, std::size_t n, const T* x,
+                  std::size_t ldx, T* o, std::size_t ldo, std::size_t ldb) noexcept {
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<T, float> && std::is_base_of_v<xsimd::avx512f, Arch>) {
+    wino_bt_cols_avx512<Arch>(rows, W, pad, n, x, ldx, o, ldo, ldb);
+    return;
+  }
+#endif
+  for (std::size_t r = 0; r < rows; ++r) {
+    wino_bt_cols_row_generic<Arch, T>(W, pad, n, x + r * ldx, o + r * ldo, ldb);
+  }
+}
+
+template <class Arch, class T>
+void wino_b_cols(std::size_t rows, std::size_t W, std::size_t pad, std::size_t n, const T* g,
+                 std::size_t ldg, std::size_t ldb, T* x, std::size_t ldx) noexcept {
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<T, float> && std::is_base_of_v<xsimd::avx512f, Arch>) {
+    wino_b_cols_avx512<Arch>(rows, W, pad, n, g, ldg, ldb, x, ldx);
+    return;
+  }
+#endif
+  for (std::size_t r = 0; r < rows; ++r) {
+    wino_b_cols_row_generic<Arch, T>(W, pad, n, g + r * ldg, ldb, x + r * ldx);
   }
 }
 
@@ -264,15 +437,6 @@ inline void wino4_split_row_avx512(std::size_t W, std::size_t pad, std::size_t n
   }
 }
 
-// x[i] (+)= v[i] on the lanes of k, at the address a.
-template <class Arch>
-inline void wino4_store(bool add, __mmask16 k, std::intptr_t a, __m512 v) noexcept {
-  if (k == 0) return;
-  void* p = reinterpret_cast<void*>(a);
-  if (add) v = _mm512_add_ps(_mm512_maskz_loadu_ps(k, p), v);
-  _mm512_mask_storeu_ps(p, k, v);
-}
-
 template <class Arch>
 inline void wino4_merge_row_avx512(bool add, std::size_t W, std::size_t pad, std::size_t n,
                                    const float* p, std::size_t ldj, float* x) noexcept {
@@ -301,10 +465,10 @@ inline void wino4_merge_row_avx512(bool add, std::size_t W, std::size_t pad, std
     const __m512 out3 = _mm512_permutex2var_ps(ehi, ihi, ohi);
     const auto base = reinterpret_cast<std::intptr_t>(x) + c0 * std::int64_t(sizeof(float));
     // Explicit stores (an array of vectors indexed in a loop went through the stack).
-    wino4_store<Arch>(add, static_cast<__mmask16>(m & 0xffffu), base, out0);
-    wino4_store<Arch>(add, static_cast<__mmask16>((m >> 16) & 0xffffu), base + 64, out1);
-    wino4_store<Arch>(add, static_cast<__mmask16>((m >> 32) & 0xffffu), base + 128, out2);
-    wino4_store<Arch>(add, static_cast<__mmask16>(m >> 48), base + 192, out3);
+    wino_store_cols<Arch>(add, static_cast<__mmask16>(m & 0xffffu), base, out0);
+    wino_store_cols<Arch>(add, static_cast<__mmask16>((m >> 16) & 0xffffu), base + 64, out1);
+    wino_store_cols<Arch>(add, static_cast<__mmask16>((m >> 32) & 0xffffu), base + 128, out2);
+    wino_store_cols<Arch>(add, static_cast<__mmask16>(m >> 48), base + 192, out3);
   }
 }
 #endif

@@ -28,9 +28,11 @@ namespace ember::F::detail {
 //   dX = sum over tiles of B dV B^T (padding dropped)   dU[xi] = sum of dM[xi] V[xi]^T
 //   dg = G^T dU G
 // Tiles are processed in blocks of whole tile rows (a tile row: one image, one th, all TW tiles),
-// so the transformed block (16 x (C + OC) x columns) stays in L2. Each tile row has S = TW + 1
-// columns in the transformed matrices (the last a filler), which makes every transform a set of
-// 1-d passes over the whole block (wino_bt / wino_at / wino_a / wino_b: vectorised loops).
+// so the transformed block (16 x (C + OC) x columns) stays in L2. Each tile row has TW columns in
+// the transformed matrices. The column transforms of the input side run per padded row in the
+// kernels wino_bt_cols / wino_b_cols (which read the overlapping 4-column windows); everything
+// else is 1-d passes over the whole block (wino_bt / wino_at / wino_a / wino_b: vectorised
+// loops).
 // Forward blocks run in parallel; the backward's blocks go in order within fixed batch chunks.
 
 // Winograd needs enough channels for its GEMMs to dominate the transforms. Measured (batch 64,
@@ -56,6 +58,7 @@ struct WinoGeom {
   int64_t N, C, OC, H, W, OH, OW, ph, pw;
   int64_t TH, TW;  // tiles per column / row
   int64_t R;       // tile rows per block
+  int64_t m;       // output tile size
   // m: the output tile size (2 for F(2x2, 3x3), 4 for F(4x4, 3x3)); (m + 2)^2 transformed
   // matrices.
   template <class T>
@@ -63,14 +66,14 @@ struct WinoGeom {
     const auto& w = g.win;
     WinoGeom q{
         g.N, w.C, g.OC, w.H, w.W, w.OH, w.OW, w.ph, w.pw, (w.OH + m - 1) / m, (w.OW + m - 1) / m,
-        1};
+        1,   m};
     const int64_t per_row =
-        (m + 2) * (m + 2) * (q.C + q.OC) * (q.TW + 1) * static_cast<int64_t>(sizeof(T));
+        (m + 2) * (m + 2) * (q.C + q.OC) * q.S() * static_cast<int64_t>(sizeof(T));
     q.R = std::max<int64_t>(1, (m == 4 ? kWino4BlockBytes : kWinoBlockBytes) / per_row);
     // Fewer rows (down to three quarters) if that makes the block's columns R S a multiple of 32,
     // and so of every ISA's GEMM panel width: no partly empty last panel in the 3 x (m + 2)^2
-    // GEMMs of a block. Fashion-MNIST conv2 (14x14, S = 8), R 21 -> 20: forward + backward at
-    // 1 thread 12.7-13.2 -> 12.3-12.6 ms (5 rounds alternated).
+    // GEMMs of a block. Measured with F(2x2)'s former filler column (Fashion-MNIST conv2, 14x14,
+    // S = 8), R 21 -> 20: forward + backward at 1 thread 12.7-13.2 -> 12.3-12.6 ms.
     for (int64_t r = q.R; 4 * r >= 3 * q.R; --r) {
       if (r * q.S() % 32 == 0) {
         q.R = r;
@@ -80,9 +83,10 @@ struct WinoGeom {
     return q;
   }
   int64_t rows() const { return N * TH; }  // tile rows of the batch
-  // Columns per tile row in the transformed matrices: TW tiles and one filler column, so that a
-  // block's transforms are single passes over all its tiles (see wino_input_transform).
-  int64_t S() const { return TW + 1; }
+  // Columns per tile row in the transformed matrices: the TW tiles, and for F(4x4) one filler
+  // column, so that its transforms are single passes over all of a block's tiles (see
+  // wino4_input_transform).
+  int64_t S() const { return m == 2 ? TW : TW + 1; }
 };
 
 // Staging of the weight transforms: chunks of kWinoPlaneChunk planes in parallel, each through a
@@ -293,52 +297,45 @@ inline void wino_rows_of(int64_t m, int64_t th0, int64_t th1, int64_t ph, int64_
   hi = std::max(lo, hi);
 }
 
-// V[xi][c][f] for the tile rows [r0, r1): f = (r - r0) * S + tw (column TW of each row: finite
-// filler). Each input row is split once into even / odd rows and columns (planes of S columns),
-// then B^T (.) B runs over the whole run of tile rows: tile (j, tw) reads plane entries f,
-// f + 1, f + S, f + S + 1 with f = j S + tw.
+// V[xi][c][f] for the tile rows [r0, r1): f = (r - r0) * TW + tw. B^T on the columns of every
+// padded input row first (kernel wino_bt_cols: tile column tw of padded row m into E[b] (m even)
+// or O[b] (m odd) at (m / 2) TW + tw), then B^T on the rows over the whole run of tile rows: tile
+// (j, tw) reads padded rows 2j .. 2j + 3, that is E[b][f], O[b][f], E[b][f + TW], O[b][f + TW]
+// with f = j TW + tw.
 template <class T>
 void wino_input_transform(const WinoGeom& q, const T* x, int64_t r0, int64_t r1, T* V,
                           WinoRows<T>& rb) {
-  const int64_t S = q.S(), ld = (r1 - r0) * S, plane = q.C * ld;
+  const int64_t TW = q.TW, ld = (r1 - r0) * TW, plane = q.C * ld;
   const kernels::KernelSet<T>& ks = active_kernels().of<T>();
-  T* p[4] = {rb.at(0), rb.at(1), rb.at(2), rb.at(3)};  // [row parity][column parity]
+  const auto ldb = static_cast<std::size_t>(rb.len);
   for (int64_t c = 0; c < q.C; ++c) {  // channel-major: the rows of one plane in order
     wino_segments(q, r0, r1, [&](int64_t n, int64_t th0, int64_t th1, int64_t j0) {
       const T* img = x + (n * q.C + c) * q.H * q.W;
-      const int64_t rows = th1 - th0, nf = rows * S;
-      // Padded rows m = rp + 2 jj (image row 2 th0 - ph + m) split into p[2 rp], p[2 rp + 1]
-      // at jj S; rows outside the image are zero.
+      const int64_t rows = th1 - th0, nf = rows * TW;
+      // Padded rows m = rp + 2 jj (image row 2 th0 - ph + m) into rb.at(4 rp + b) at jj TW; rows
+      // outside the image are zero.
       for (int rp = 0; rp < 2; ++rp) {
         const int64_t a = 2 * th0 - q.ph + rp;
         int64_t ja, jb;
         wino_row_range(a, q.H, rows + 1, ja, jb);
-        T* e = p[rp * 2];
-        T* o = p[rp * 2 + 1];
-        std::fill(e, e + ja * S, T(0));
-        std::fill(o, o + ja * S, T(0));
-        std::fill(e + jb * S, e + (rows + 1) * S, T(0));
-        std::fill(o + jb * S, o + (rows + 1) * S, T(0));
+        for (int b = 0; b < 4; ++b) {
+          T* e = rb.at(4 * rp + b);
+          std::fill(e, e + ja * TW, T(0));
+          std::fill(e + jb * TW, e + (rows + 1) * TW, T(0));
+        }
         if (jb > ja) {
-          ks.wino_split_rows(static_cast<std::size_t>(jb - ja), static_cast<std::size_t>(q.W),
-                             static_cast<std::size_t>(q.pw), static_cast<std::size_t>(S),
-                             img + (a + 2 * ja) * q.W, static_cast<std::size_t>(2 * q.W),
-                             e + ja * S, o + ja * S, static_cast<std::size_t>(S));
+          ks.wino_bt_cols(static_cast<std::size_t>(jb - ja), static_cast<std::size_t>(q.W),
+                          static_cast<std::size_t>(q.pw), static_cast<std::size_t>(TW),
+                          img + (a + 2 * ja) * q.W, static_cast<std::size_t>(2 * q.W),
+                          rb.at(4 * rp) + ja * TW, static_cast<std::size_t>(TW), ldb);
         }
       }
-      // B^T on rows: rows 2j, 2j + 1, 2j + 2, 2j + 3 are even[f], odd[f], even[f + S], odd[f + S].
-      T* t[8];
-      for (int i = 0; i < 8; ++i) t[i] = rb.at(4 + i);  // [column parity][a]
-      for (int cp = 0; cp < 2; ++cp) {
-        wino_bt(nf + 1, p[cp], p[2 + cp], p[cp] + S, p[2 + cp] + S, t[cp * 4], t[cp * 4 + 1],
-                t[cp * 4 + 2], t[cp * 4 + 3]);
-      }
-      // B on columns: columns 2 tw .. 2 tw + 3 are even[f], odd[f], even[f + 1], odd[f + 1].
-      T* v = V + c * ld + j0 * S;
-      for (int a = 0; a < 4; ++a) {
-        T* va = v + (a * 4) * plane;
-        wino_bt(nf, t[a], t[4 + a], t[a] + 1, t[4 + a] + 1, va, va + plane, va + 2 * plane,
-                va + 3 * plane);
+      T* v = V + c * ld + j0 * TW;
+      for (int b = 0; b < 4; ++b) {
+        T* e = rb.at(b);
+        T* o = rb.at(4 + b);
+        wino_bt(nf, e, o, e + TW, o + TW, v + b * plane, v + (4 + b) * plane, v + (8 + b) * plane,
+                v + (12 + b) * plane);
       }
     });
   }
@@ -348,10 +345,9 @@ void wino_input_transform(const WinoGeom& q, const T* x, int64_t r0, int64_t r1,
 template <class T>
 void wino_output_transform(const WinoGeom& q, const T* M, int64_t r0, int64_t r1, const T* bias,
                            T* y, WinoRows<T>& rb) {
-  const int64_t S = q.S(), TW = q.TW, ld = (r1 - r0) * S, plane = q.OC * ld;
+  const int64_t TW = q.TW, ld = (r1 - r0) * TW, plane = q.OC * ld;
   const kernels::KernelSet<T>& ks = active_kernels().of<T>();
-  const auto ow = static_cast<std::size_t>(q.OW), us = static_cast<std::size_t>(S),
-             tw = static_cast<std::size_t>(TW);
+  const auto ow = static_cast<std::size_t>(q.OW), tw = static_cast<std::size_t>(TW);
   T* y00 = rb.at(0);
   T* y01 = rb.at(1);
   T* y10 = rb.at(2);
@@ -369,40 +365,39 @@ void wino_output_transform(const WinoGeom& q, const T* M, int64_t r0, int64_t r1
     // Interleave: output rows 2 th from y00 / y01, rows 2 th + 1 < OH from y10 / y11.
     wino_segments(q, r0, r1, [&](int64_t n, int64_t th0, int64_t th1, int64_t j0) {
       T* yo = y + ((n * q.OC + oc) * q.OH + 2 * th0) * q.OW;
-      const int64_t t0 = j0 * S;
+      const int64_t t0 = j0 * TW;
       const int64_t odd = std::max(int64_t(0), std::min(th1, q.OH / 2) - th0);
       ks.wino_merge_rows(false, static_cast<std::size_t>(th1 - th0), ow, 0, tw, y00 + t0, y01 + t0,
-                         us, yo, 2 * ow);
-      ks.wino_merge_rows(false, static_cast<std::size_t>(odd), ow, 0, tw, y10 + t0, y11 + t0, us,
+                         tw, yo, 2 * ow);
+      ks.wino_merge_rows(false, static_cast<std::size_t>(odd), ow, 0, tw, y10 + t0, y11 + t0, tw,
                          yo + q.OW, 2 * ow);
     });
   }
 }
 
-// dM[xi][oc][f] = (A dY A^T)[xi] for the tile rows [r0, r1) (outside OH x OW dY is zero, so
-// column TW of each row is zero: it adds nothing to the weight gradient and the input gradient).
+// dM[xi][oc][f] = (A dY A^T)[xi] for the tile rows [r0, r1) (dY zero outside OH x OW).
 template <class T>
 void wino_grad_output_transform(const WinoGeom& q, const T* gy, int64_t r0, int64_t r1, T* dM,
                                 WinoRows<T>& rb) {
-  const int64_t S = q.S(), ld = (r1 - r0) * S, plane = q.OC * ld;
+  const int64_t TW = q.TW, ld = (r1 - r0) * TW, plane = q.OC * ld;
   T* a0 = rb.at(0);  // row 2 th, even / odd columns, then row 2 th + 1
   T* b0 = rb.at(1);
   T* a1 = rb.at(2);
   T* b1 = rb.at(3);
   const kernels::KernelSet<T>& ks = active_kernels().of<T>();
-  const auto ow = static_cast<std::size_t>(q.OW), us = static_cast<std::size_t>(S);
+  const auto ow = static_cast<std::size_t>(q.OW), us = static_cast<std::size_t>(TW);
   for (int64_t oc = 0; oc < q.OC; ++oc) {
     wino_segments(q, r0, r1, [&](int64_t n, int64_t th0, int64_t th1, int64_t j0) {
       const T* go = gy + ((n * q.OC + oc) * q.OH + 2 * th0) * q.OW;
-      const int64_t t0 = j0 * S, rows = th1 - th0;
+      const int64_t t0 = j0 * TW, rows = th1 - th0;
       ks.wino_split_rows(static_cast<std::size_t>(rows), ow, 0, us, go, 2 * ow, a0 + t0, b0 + t0,
                          us);
       // Rows 2 th + 1 < OH: th < OH / 2; the others are zero.
       const int64_t odd = std::max(int64_t(0), std::min(th1, q.OH / 2) - th0);
       ks.wino_split_rows(static_cast<std::size_t>(odd), ow, 0, us, go + q.OW, 2 * ow, a1 + t0,
                          b1 + t0, us);
-      std::fill(a1 + t0 + odd * S, a1 + t0 + rows * S, T(0));
-      std::fill(b1 + t0 + odd * S, b1 + t0 + rows * S, T(0));
+      std::fill(a1 + t0 + odd * TW, a1 + t0 + rows * TW, T(0));
+      std::fill(b1 + t0 + odd * TW, b1 + t0 + rows * TW, T(0));
     });
     // A on rows (per column parity), then A^T on columns.
     wino_a(ld, a0, a1, rb.at(4), rb.at(5), rb.at(6), rb.at(7));
@@ -415,43 +410,33 @@ void wino_grad_output_transform(const WinoGeom& q, const T* gy, int64_t r0, int6
   }
 }
 
-// gx += sum over the tiles of the rows [r0, r1) of B dV B^T, padding dropped (dV's column TW of
-// each row must be zero). Per block and image, every padded row is summed in a fixed order, then
-// added to gx; blocks come in order, so the result does not depend on threads. gx must be zero
-// before an image's first block.
+// gx += sum over the tiles of the rows [r0, r1) of B dV B^T, padding dropped: B on the rows over
+// the whole block, the rows of a run of tile rows summed into padded rows (E[b] even, O[b] odd,
+// as in wino_input_transform), then B on the columns of each padded row, added to gx (kernel
+// wino_b_cols). Per block and image, every padded row is summed in a fixed order, then added to
+// gx; blocks come in order, so the result does not depend on threads. gx must be zero before an
+// image's first block.
 template <class T>
 void wino_input_grad_transform(const WinoGeom& q, const T* dV, int64_t r0, int64_t r1, T* gx,
                                WinoRows<T>& rb) {
   const kernels::KernelSet<T>& ks = active_kernels().of<T>();
-  const int64_t S = q.S(), ld = (r1 - r0) * S, plane = q.C * ld;
+  const int64_t TW = q.TW, ld = (r1 - r0) * TW, plane = q.C * ld;
+  const auto ldb = static_cast<std::size_t>(rb.len);
   for (int64_t c = 0; c < q.C; ++c) {
     const T* v = dV + c * ld;
-    // All the block's tiles at once: B on rows (w[i][j] in 8 + 4 i + j), then on columns (tile
-    // column j of row i in 4 i + j).
-    for (int j = 0; j < 4; ++j) {
-      wino_b(ld, v + j * plane, v + (4 + j) * plane, v + (8 + j) * plane, v + (12 + j) * plane,
-             rb.at(8 + j), rb.at(12 + j), rb.at(16 + j), rb.at(20 + j));
-    }
-    for (int i = 0; i < 4; ++i) {
-      const int64_t w0 = 8 + 4 * i;
-      wino_b(ld, rb.at(w0), rb.at(w0 + 1), rb.at(w0 + 2), rb.at(w0 + 3), rb.at(4 * i),
-             rb.at(4 * i + 1), rb.at(4 * i + 2), rb.at(4 * i + 3));
-    }
-    // Columns: tile tw's columns 0..3 go to even[f], odd[f], even[f + 1], odd[f + 1]
-    // (x[i][cp] in 16 + 2 i + cp, per row i of the tile; column TW of the rows is zero).
-    for (int i = 0; i < 4; ++i) {
-      wino_add_shifted(ld + 1, ld, 1, rb.at(4 * i), rb.at(4 * i + 2), rb.at(16 + 2 * i));
-      wino_add_shifted(ld + 1, ld, 1, rb.at(4 * i + 1), rb.at(4 * i + 3), rb.at(17 + 2 * i));
+    // Tile row i of column b into 8 + 4 b + i.
+    for (int b = 0; b < 4; ++b) {
+      wino_b(ld, v + b * plane, v + (4 + b) * plane, v + (8 + b) * plane, v + (12 + b) * plane,
+             rb.at(8 + 4 * b), rb.at(9 + 4 * b), rb.at(10 + 4 * b), rb.at(11 + 4 * b));
     }
     wino_segments(q, r0, r1, [&](int64_t n, int64_t th0, int64_t th1, int64_t j0) {
-      const int64_t rows = th1 - th0, nf = rows * S, off = j0 * S;
+      const int64_t rows = th1 - th0, nf = rows * TW, off = j0 * TW;
       T* img = gx + (n * q.C + c) * q.H * q.W;
-      // Rows: tile row j's rows 0..3 go to even[j], odd[j], even[j + 1], odd[j + 1] (padded rows
-      // 2j .. 2j + 3); sums per [row parity][column parity] in 8..11 (free again).
-      for (int rp = 0; rp < 2; ++rp) {
-        for (int cp = 0; cp < 2; ++cp) {
-          wino_add_shifted(nf + S, nf, S, rb.at(16 + 2 * rp + cp) + off,
-                           rb.at(16 + 2 * (rp + 2) + cp) + off, rb.at(8 + 2 * rp + cp));
+      // Tile row j's rows 0..3 are padded rows 2j .. 2j + 3: E[f], O[f], E[f + TW], O[f + TW].
+      for (int b = 0; b < 4; ++b) {
+        for (int rp = 0; rp < 2; ++rp) {
+          wino_add_shifted(nf + TW, nf, TW, rb.at(8 + 4 * b + rp) + off,
+                           rb.at(10 + 4 * b + rp) + off, rb.at(4 * rp + b));
         }
       }
       for (int rp = 0; rp < 2; ++rp) {  // padded rows m = rp + 2 jj inside the image
@@ -459,19 +444,18 @@ void wino_input_grad_transform(const WinoGeom& q, const T* dV, int64_t r0, int64
         int64_t ja, jb;
         wino_row_range(a, q.H, rows + 1, ja, jb);
         if (jb <= ja) continue;
-        ks.wino_merge_rows(true, static_cast<std::size_t>(jb - ja), static_cast<std::size_t>(q.W),
-                           static_cast<std::size_t>(q.pw), static_cast<std::size_t>(S),
-                           rb.at(8 + 2 * rp) + ja * S, rb.at(9 + 2 * rp) + ja * S,
-                           static_cast<std::size_t>(S), img + (a + 2 * ja) * q.W,
-                           static_cast<std::size_t>(2 * q.W));
+        ks.wino_b_cols(static_cast<std::size_t>(jb - ja), static_cast<std::size_t>(q.W),
+                       static_cast<std::size_t>(q.pw), static_cast<std::size_t>(TW),
+                       rb.at(4 * rp) + ja * TW, static_cast<std::size_t>(TW), ldb,
+                       img + (a + 2 * ja) * q.W, static_cast<std::size_t>(2 * q.W));
       }
     });
   }
 }
 
 // A per-thread transformed block (V or M), left uninitialised: every pass writes all of a
-// block's columns (filler columns included) before any pass reads them. Also the GEMM scratch
-// (no zero fill needed: the GEMM writes its packed panels before reading them).
+// block's columns (F(4x4)'s filler columns included) before any pass reads them. Also the GEMM
+// scratch (no zero fill needed: the GEMM writes its packed panels before reading them).
 template <class T>
 struct WinoBuffer {
   std::unique_ptr<T[]> p;

@@ -32,9 +32,9 @@ namespace ember::F::detail {
 // 2-d transforms are the 1-d ones on rows and then on columns. The backward is the adjoint, as for
 // F(2x2): dM = A dY A^T, dV = U^T dM, dX = sum of B dV B^T, dU = sum of dM V^T, dg = G^T dU G.
 //
-// Layout: as F(2x2), blocks of whole tile rows with S = TW + 1 columns per tile row (the last a
-// filler); the padded input rows and columns are split by their index mod 4 (planes of S columns,
-// kernels wino4_split_rows / wino4_merge_rows), so tile (j, tw) reads plane entries f and
+// Layout: blocks of whole tile rows as for F(2x2), but with S = TW + 1 columns per tile row (the
+// last a filler); the padded input rows and columns are split by their index mod 4 (planes of S
+// columns, kernels wino4_split_rows / wino4_merge_rows), so tile (j, tw) reads plane entries f and
 // f + 1 (columns 4 tw .. 4 tw + 5: phases 0..3 at tw, phases 0, 1 at tw + 1) and f, f + S (rows).
 
 constexpr double kWino4BT[6][6] = {{4, 0, -5, 0, 1, 0},  {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
@@ -434,13 +434,13 @@ struct Wino4 {
 // ---- the choice between F(4x4) and F(2x2) ----
 
 // F(4x4) needs fewer GEMM flops than F(2x2) (36 per 4x4 tile against 4 x 16, less with partial
-// tiles: 0.80x at 14x14, 0.63x at 16x16, 0.60x at 32x32, counting the filler columns), but has
+// tiles: 0.80x at 14x14, 0.70x at 16x16, 0.63x at 32x32, counting F(4x4)'s filler column), but has
 // 36 transformed matrices of weights, of weight gradients and of GEMM calls per block where F(2x2)
 // has 16, and longer transforms, which small images do not amortise. Measured (ad-hoc driver,
 // forward + backward, F(4x4) / F(2x2) time, 1 thread, best of 3 x 15 runs, pad 1, batch 64 unless
-// said; two runs each, load 2.5-3.5): 32->64 at 12x12 1.15, 14x14 1.04-1.08, 16x16 0.83;
-// 64->64 at 7x7 1.01-1.02, 8x8 (batch 32) 1.37-1.41, 14x14 1.04, 32x32 (batch 32) 0.68;
-// 16->16 at 16x16 0.94. So F(4x4) from 16x16 outputs on.
+// said; two runs each, load 2.5-3.5; F(2x2) still had a filler column then): 32->64 at 12x12 1.15,
+// 14x14 1.04-1.08, 16x16 0.83; 64->64 at 7x7 1.01-1.02, 8x8 (batch 32) 1.37-1.41, 14x14 1.04, 32x32
+// (batch 32) 0.68; 16->16 at 16x16 0.94. So F(4x4) from 16x16 outputs on.
 constexpr int64_t kWino4MinOutput = 16;
 
 inline bool use_wino4(const ConvGeom& g) {
