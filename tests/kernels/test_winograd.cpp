@@ -1,5 +1,5 @@
 // The Winograd row splits (even / odd columns of zero-padded rows for F(2x2), the four column
-// phases for F(4x4)), F(2x2)'s B^T along the columns, and their adjoints on every ISA
+// phases for F(4x4)), F(2x2)'s input tiles and B along the columns, and their adjoints on every ISA
 // this CPU supports, bit for bit against a reference written here: widths 1..40 (odd, even and
 // around the 16- and 32-column vector steps), padding 0..3, output lengths shorter and longer
 // than the padded row, several rows with a stride, unaligned pointers (offset by one element),
@@ -137,45 +137,62 @@ void check_merge(bool add) {
   }
 }
 
-// F(2x2)'s B^T along the columns: o[b * ldb + r * ldo + k] from the padded columns 2k - pad ..
-// 2k - pad + 3. Inputs with infinities but no NaN (inf - inf gives the CPU's default NaN on every
-// path; a NaN operand's payload could depend on the operand order a compiler picks).
+// F(2x2)'s input tiles: v[(4a + b) * ldv + j * n + k] = (B^T d B)[a][b] from padded rows 2j ..
+// 2j + 3 (some of them null: zeros), B^T along the columns first. Inputs with infinities but no
+// NaN (inf - inf gives the CPU's default NaN on every path; a NaN operand's payload could depend
+// on the operand order a compiler picks).
 template <class T>
-void check_bt_cols() {
+void check_bt_tiles() {
   kt::IsaRestore restore;
   const T sentinel = T(777.5);
   for (const WinoRowCase& c : wino_cases()) {
-    const std::vector<T> xs = wino_input<T>(c.rows * c.ldx + 2, c.W * 7 + c.pad, false);
-    const T* x = xs.data() + 1;
-    const std::size_t ldb = c.rows * c.lde + 3, no = 4 * ldb + 2;
-    std::vector<T> o_ref(no, sentinel);
-    for (std::size_t r = 0; r < c.rows; ++r) {
-      auto xv = [&](std::int64_t col) {
-        return col >= 0 && col < static_cast<std::int64_t>(c.W)
-                   ? x[r * c.ldx + static_cast<std::size_t>(col)]
-                   : T(0);
-      };
+    const std::size_t tile_rows = c.rows;
+    const std::vector<T> xs =
+        wino_input<T>((2 * tile_rows + 2) * c.ldx + 2, c.W * 7 + c.pad, false);
+    // Padded rows: every third one zeros (nullptr), the others rows of xs offset by one element.
+    std::vector<const T*> rows(2 * tile_rows + 2);
+    for (std::size_t m = 0; m < rows.size(); ++m) {
+      rows[m] = m % 3 == 1 ? nullptr : xs.data() + 1 + m * c.ldx;
+    }
+    const std::size_t ldv = tile_rows * c.n + 3, nv = 16 * ldv + 2;
+    std::vector<T> v_ref(nv, sentinel);
+    auto xv = [&](std::size_t m, std::int64_t col) {
+      return rows[m] != nullptr && col >= 0 && col < static_cast<std::int64_t>(c.W)
+                 ? rows[m][static_cast<std::size_t>(col)]
+                 : T(0);
+    };
+    for (std::size_t j = 0; j < tile_rows; ++j) {
       for (std::size_t k = 0; k < c.n; ++k) {
         const std::int64_t s = static_cast<std::int64_t>(2 * k) - static_cast<std::int64_t>(c.pad);
-        const T x0 = xv(s), x1 = xv(s + 1), x2 = xv(s + 2), x3 = xv(s + 3);
-        T* o = o_ref.data() + 1 + r * c.lde + k;
-        o[0] = x0 - x2;
-        o[ldb] = x1 + x2;
-        o[2 * ldb] = x2 - x1;
-        o[3 * ldb] = x1 - x3;
+        T cb[4][4];  // [padded row i][b]: B^T along the columns
+        for (std::size_t i = 0; i < 4; ++i) {
+          const std::size_t m = 2 * j + i;
+          const T x0 = xv(m, s), x1 = xv(m, s + 1), x2 = xv(m, s + 2), x3 = xv(m, s + 3);
+          cb[i][0] = x0 - x2;
+          cb[i][1] = x1 + x2;
+          cb[i][2] = x2 - x1;
+          cb[i][3] = x1 - x3;
+        }
+        T* o = v_ref.data() + 1 + j * c.n + k;
+        for (std::size_t b = 0; b < 4; ++b) {
+          o[b * ldv] = cb[0][b] - cb[2][b];
+          o[(4 + b) * ldv] = cb[1][b] + cb[2][b];
+          o[(8 + b) * ldv] = cb[2][b] - cb[1][b];
+          o[(12 + b) * ldv] = cb[1][b] - cb[3][b];
+        }
       }
     }
     for (Isa isa : ember::available_isas()) {
       ember::set_isa(isa);
       CAPTURE(std::string(ember::isa_name(isa)));
-      CAPTURE(c.rows);
+      CAPTURE(tile_rows);
       CAPTURE(c.W);
       CAPTURE(c.pad);
       CAPTURE(c.n);
-      std::vector<T> o(no, sentinel);
-      ember::active_kernels().of<T>().wino_bt_cols(c.rows, c.W, c.pad, c.n, x, c.ldx, o.data() + 1,
-                                                   c.lde, ldb);
-      CHECK(wino_same_bits(o, o_ref));
+      std::vector<T> v(nv, sentinel);
+      ember::active_kernels().of<T>().wino_bt_tiles(tile_rows, c.W, c.pad, c.n, rows.data(),
+                                                    v.data() + 1, ldv);
+      CHECK(wino_same_bits(v, v_ref));
     }
   }
 }
@@ -326,9 +343,8 @@ TEST_CASE_TEMPLATE("wino_merge_rows: the adjoint scatter-add (and store) on ever
   check_merge<T>(false);
 }
 
-TEST_CASE_TEMPLATE("wino_bt_cols: B^T along the columns of padded rows on every ISA", T, float,
-                   double) {
-  check_bt_cols<T>();
+TEST_CASE_TEMPLATE("wino_bt_tiles: the input tiles' B^T d B on every ISA", T, float, double) {
+  check_bt_tiles<T>();
 }
 
 TEST_CASE_TEMPLATE("wino_b_cols: its adjoint, added into the rows, on every ISA", T, float,

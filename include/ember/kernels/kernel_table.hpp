@@ -160,13 +160,14 @@ struct KernelSet {
   void (*wino_merge_rows)(bool add, std::size_t rows, std::size_t W, std::size_t pad, std::size_t n,
                           const T* e, const T* o, std::size_t lde, T* x,
                           std::size_t ldx) noexcept = nullptr;
-  // F(2x2)'s B^T along the columns of zero-padded rows (kernels/winograd.hpp): for r < rows,
-  // k < n, s = 2k - pad, o[b * ldb + r * ldo + k] = (B^T (xs(s), .., xs(s + 3)))[b], b < 4,
-  // xs(c) = x[r * ldx + c] inside [0, W), zero outside.
-  void (*wino_bt_cols)(std::size_t rows, std::size_t W, std::size_t pad, std::size_t n, const T* x,
-                       std::size_t ldx, T* o, std::size_t ldo, std::size_t ldb) noexcept = nullptr;
-  // Its adjoint, adding into the columns of x inside [0, W) (nothing else of x is touched), in
-  // the fixed order given in kernels/winograd.hpp.
+  // F(2x2)'s input tiles (kernels/winograd.hpp): for tile rows j < rows, tiles k < n,
+  // v[(4a + b) * ldv + j * n + k] = (B^T d B)[a][b] of the 4x4 window at padded rows 2j.., columns
+  // 2k - pad..; x: the 2 rows + 2 padded rows (nullptr: zeros), each zero outside [0, W).
+  void (*wino_bt_tiles)(std::size_t rows, std::size_t W, std::size_t pad, std::size_t n,
+                        const T* const* x, T* v, std::size_t ldv) noexcept = nullptr;
+  // B along the columns of padded rows (the adjoint of B^T d B's column step), adding into the
+  // columns of x inside [0, W) (nothing else of x is touched), in the fixed order given in
+  // kernels/winograd.hpp.
   void (*wino_b_cols)(std::size_t rows, std::size_t W, std::size_t pad, std::size_t n, const T* g,
                       std::size_t ldg, std::size_t ldb, T* x, std::size_t ldx) noexcept = nullptr;
   // F(4x4)'s four column phases: for r < rows, k < n, j < 4, s = 4k + j - pad,

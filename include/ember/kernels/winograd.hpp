@@ -185,14 +185,16 @@ void wino_merge_rows(bool add, std::size_t rows, std::size_t W, std::size_t pad,
   }
 }
 
-// ---- F(2x2, 3x3): B^T along the columns, and its adjoint ----
+// ---- F(2x2, 3x3): the input tiles' B^T d B, and B along the columns (the adjoint's last step)
+// ----
 //
-// BtCols: for r < rows, k < n, b < 4, with s = 2k - pad and xs(c) = x[r * ldx + c] inside [0, W),
-// zero outside, o_b = o[b * ldb + r * ldo + k]:
-//   o_0 = xs(s) - xs(s + 2), o_1 = xs(s + 1) + xs(s + 2), o_2 = xs(s + 2) - xs(s + 1),
-//   o_3 = xs(s + 1) - xs(s + 3)
-// (the 4-column windows of the padded row, two apart, times B^T: one transformed column per
-// output tile, so the transformed rows need no filler column).
+// BtTiles: for tile rows j < rows, tiles k < n, a, b < 4:
+//   v[(4a + b) * ldv + j * n + k] = (B^T d B)[a][b],  d[i][l] = xs_{2j + i}(2k - pad + l)
+// where xs_m(c) = x[m][c] inside [0, W), zero outside (x[m]: padded row m, nullptr for a row of
+// zeros). Computed as B^T along the columns of each padded row, c_b(m) = (xs(s) - xs(s + 2),
+// xs(s + 1) + xs(s + 2), xs(s + 2) - xs(s + 1), xs(s + 1) - xs(s + 3))[b] with s = 2k - pad, then
+// along the rows: (c(2j) - c(2j + 2), c(2j + 1) + c(2j + 2), c(2j + 2) - c(2j + 1),
+// c(2j + 1) - c(2j + 3))[a]. One transformed column per output tile: no filler column.
 // BCols (the adjoint, adding): with g_b[k] = g[b * ldb + r * ldg + k] for k < n, zero outside,
 // h[k] = (g_1[k] + g_2[k]) - g_0[k] and q[k] = (g_1[k] - g_2[k]) + g_3[k], for k <= n:
 //   x[r * ldx + 2k - pad] += g_0[k] + h[k - 1], x[r * ldx + 2k + 1 - pad] += q[k] - g_3[k - 1]
@@ -201,17 +203,32 @@ void wino_merge_rows(bool add, std::size_t rows, std::size_t W, std::size_t pad,
 // other types and ISAs use the scalar loops.
 
 template <class Arch, class T>
-void wino_bt_cols_row_generic(std::size_t W, std::size_t pad, std::size_t n, const T* x, T* o,
-                              std::size_t ldb) noexcept {
+void wino_bt_tiles_generic(std::size_t rows, std::size_t W, std::size_t pad, std::size_t n,
+                           const T* const* x, T* v, std::size_t ldv) noexcept {
   const auto sw = static_cast<std::int64_t>(W);
-  auto xs = [&](std::int64_t c) { return c >= 0 && c < sw ? x[c] : T(0); };
-  for (std::size_t k = 0; k < n; ++k) {
+  // c_b of padded row m at tile k.
+  auto col = [&](std::size_t m, std::size_t k, T* c) {
+    const T* r = x[m];
+    auto xs = [&](std::int64_t i) { return r != nullptr && i >= 0 && i < sw ? r[i] : T(0); };
     const std::int64_t s = 2 * static_cast<std::int64_t>(k) - static_cast<std::int64_t>(pad);
     const T x0 = xs(s), x1 = xs(s + 1), x2 = xs(s + 2), x3 = xs(s + 3);
-    o[k] = x0 - x2;
-    o[ldb + k] = x1 + x2;
-    o[2 * ldb + k] = x2 - x1;
-    o[3 * ldb + k] = x1 - x3;
+    c[0] = x0 - x2;
+    c[1] = x1 + x2;
+    c[2] = x2 - x1;
+    c[3] = x1 - x3;
+  };
+  for (std::size_t j = 0; j < rows; ++j) {
+    for (std::size_t k = 0; k < n; ++k) {
+      T c[4][4];
+      for (std::size_t i = 0; i < 4; ++i) col(2 * j + i, k, c[i]);
+      T* o = v + j * n + k;
+      for (std::size_t b = 0; b < 4; ++b) {
+        o[b * ldv] = c[0][b] - c[2][b];
+        o[(4 + b) * ldv] = c[1][b] + c[2][b];
+        o[(8 + b) * ldv] = c[2][b] - c[1][b];
+        o[(12 + b) * ldv] = c[1][b] - c[3][b];
+      }
+    }
   }
 }
 
@@ -233,14 +250,45 @@ void wino_b_cols_row_generic(std::size_t W, std::size_t pad, std::size_t n, cons
 }
 
 #if defined(__AVX512F__)
-// 16 tiles per step from the 34 padded columns 2k - pad .. 2k - pad + 33: two masked loads of
-// 32 columns (the second 2 columns on), then even / odd permutes.
+// 16 tiles per step from the 34 padded columns 2k - pad .. 2k - pad + 33 of each padded row: two
+// masked loads of 32 columns (the second 2 columns on), even / odd permutes, B^T along the
+// columns; a tile row's last two padded rows are the next tile row's first two (kept in
+// registers).
+struct WinoCols4 {
+  __m512 b0, b1, b2, b3;
+};
+
 template <class Arch>
-inline void wino_bt_cols_avx512(std::size_t rows, std::size_t W, std::size_t pad, std::size_t n,
-                                const float* x, std::size_t ldx, float* o, std::size_t ldo,
-                                std::size_t ldb) noexcept {
+inline WinoCols4 wino_bt_cols_avx512(const float* r, const WinoCols& ca,
+                                     const WinoCols& cb) noexcept {
+  if (r == nullptr)
+    return {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  __m512 a_lo, a_hi, b_lo, b_hi;
+  wino_load_cols<Arch>(r, ca, a_lo, a_hi);
+  wino_load_cols<Arch>(r, cb, b_lo, b_hi);
+  const __m512 x0 = _mm512_permutex2var_ps(a_lo, even, a_hi);
+  const __m512 x1 = _mm512_permutex2var_ps(a_lo, odd, a_hi);
+  const __m512 x2 = _mm512_permutex2var_ps(b_lo, even, b_hi);
+  const __m512 x3 = _mm512_permutex2var_ps(b_lo, odd, b_hi);
+  return {_mm512_sub_ps(x0, x2), _mm512_add_ps(x1, x2), _mm512_sub_ps(x2, x1),
+          _mm512_sub_ps(x1, x3)};
+}
+
+// B^T along the rows of column b: v[(4a + b) ldv] for a < 4, from padded rows r0 .. r3.
+template <class Arch>
+inline void wino_bt_rows_avx512(__mmask16 k, float* o, std::size_t ldv, __m512 r0, __m512 r1,
+                                __m512 r2, __m512 r3) noexcept {
+  _mm512_mask_storeu_ps(o, k, _mm512_sub_ps(r0, r2));
+  _mm512_mask_storeu_ps(o + 4 * ldv, k, _mm512_add_ps(r1, r2));
+  _mm512_mask_storeu_ps(o + 8 * ldv, k, _mm512_sub_ps(r2, r1));
+  _mm512_mask_storeu_ps(o + 12 * ldv, k, _mm512_sub_ps(r1, r3));
+}
+
+template <class Arch>
+inline void wino_bt_tiles_avx512(std::size_t rows, std::size_t W, std::size_t pad, std::size_t n,
+                                 const float* const* x, float* v, std::size_t ldv) noexcept {
   const auto sw = static_cast<std::int64_t>(W), sp = static_cast<std::int64_t>(pad);
   for (std::size_t k = 0; k < n; k += 16) {
     const auto cnt = static_cast<std::int64_t>(n - k < 16 ? n - k : 16);
@@ -248,19 +296,19 @@ inline void wino_bt_cols_avx512(std::size_t rows, std::size_t W, std::size_t pad
     const WinoCols ca = wino_cols<Arch>(c0, sw, cnt);      // columns s, s + 1 of each tile
     const WinoCols cb = wino_cols<Arch>(c0 + 2, sw, cnt);  // columns s + 2, s + 3
     const auto kout = static_cast<__mmask16>((1u << cnt) - 1u);
-    for (std::size_t r = 0; r < rows; ++r) {
-      __m512 a_lo, a_hi, b_lo, b_hi;
-      wino_load_cols<Arch>(x + r * ldx, ca, a_lo, a_hi);
-      wino_load_cols<Arch>(x + r * ldx, cb, b_lo, b_hi);
-      const __m512 x0 = _mm512_permutex2var_ps(a_lo, even, a_hi);
-      const __m512 x1 = _mm512_permutex2var_ps(a_lo, odd, a_hi);
-      const __m512 x2 = _mm512_permutex2var_ps(b_lo, even, b_hi);
-      const __m512 x3 = _mm512_permutex2var_ps(b_lo, odd, b_hi);
-      float* out = o + r * ldo + k;
-      _mm512_mask_storeu_ps(out, kout, _mm512_sub_ps(x0, x2));
-      _mm512_mask_storeu_ps(out + ldb, kout, _mm512_add_ps(x1, x2));
-      _mm512_mask_storeu_ps(out + 2 * ldb, kout, _mm512_sub_ps(x2, x1));
-      _mm512_mask_storeu_ps(out + 3 * ldb, kout, _mm512_sub_ps(x1, x3));
+    // Padded rows 2j .. 2j + 3; the last two are the next tile row's first two.
+    WinoCols4 p0 = wino_bt_cols_avx512<Arch>(x[0], ca, cb);
+    WinoCols4 p1 = wino_bt_cols_avx512<Arch>(x[1], ca, cb);
+    for (std::size_t j = 0; j < rows; ++j) {
+      const WinoCols4 p2 = wino_bt_cols_avx512<Arch>(x[2 * j + 2], ca, cb);
+      const WinoCols4 p3 = wino_bt_cols_avx512<Arch>(x[2 * j + 3], ca, cb);
+      float* o = v + j * n + k;
+      wino_bt_rows_avx512<Arch>(kout, o, ldv, p0.b0, p1.b0, p2.b0, p3.b0);
+      wino_bt_rows_avx512<Arch>(kout, o + ldv, ldv, p0.b1, p1.b1, p2.b1, p3.b1);
+      wino_bt_rows_avx512<Arch>(kout, o + 2 * ldv, ldv, p0.b2, p1.b2, p2.b2, p3.b2);
+      wino_bt_rows_avx512<Arch>(kout, o + 3 * ldv, ldv, p0.b3, p1.b3, p2.b3, p3.b3);
+      p0 = p2;
+      p1 = p3;
     }
   }
 }
@@ -311,17 +359,15 @@ inline void wino_b_cols_avx512(std::size_t rows, std::size_t W, std::size_t pad,
 #endif
 
 template <class Arch, class T>
-void wino_bt_cols(std::size_t rows, std::size_t W, std::size_t pad, std::size_t n, const T* x,
-                  std::size_t ldx, T* o, std::size_t ldo, std::size_t ldb) noexcept {
+void wino_bt_tiles(std::size_t rows, std::size_t W, std::size_t pad, std::size_t n,
+                   const T* const* x, T* v, std::size_t ldv) noexcept {
 #if defined(__AVX512F__)
   if constexpr (std::is_same_v<T, float> && std::is_base_of_v<xsimd::avx512f, Arch>) {
-    wino_bt_cols_avx512<Arch>(rows, W, pad, n, x, ldx, o, ldo, ldb);
+    wino_bt_tiles_avx512<Arch>(rows, W, pad, n, x, v, ldv);
     return;
   }
 #endif
-  for (std::size_t r = 0; r < rows; ++r) {
-    wino_bt_cols_row_generic<Arch, T>(W, pad, n, x + r * ldx, o + r * ldo, ldb);
-  }
+  wino_bt_tiles_generic<Arch, T>(rows, W, pad, n, x, v, ldv);
 }
 
 template <class Arch, class T>

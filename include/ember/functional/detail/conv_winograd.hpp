@@ -29,10 +29,10 @@ namespace ember::F::detail {
 //   dg = G^T dU G
 // Tiles are processed in blocks of whole tile rows (a tile row: one image, one th, all TW tiles),
 // so the transformed block (16 x (C + OC) x columns) stays in L2. Each tile row has TW columns in
-// the transformed matrices. The column transforms of the input side run per padded row in the
-// kernels wino_bt_cols / wino_b_cols (which read the overlapping 4-column windows); everything
-// else is 1-d passes over the whole block (wino_bt / wino_at / wino_a / wino_b: vectorised
-// loops).
+// the transformed matrices. The input tiles are transformed by the kernel wino_bt_tiles, and the
+// input gradient's last step (B along the columns) by wino_b_cols: both read the overlapping
+// 4-column windows of the padded rows. Everything else is 1-d passes over the whole block
+// (wino_at / wino_a / wino_b: vectorised loops).
 // Forward blocks run in parallel; the backward's blocks go in order within fixed batch chunks.
 
 // Winograd needs enough channels for its GEMMs to dominate the transforms. Measured (batch 64,
@@ -189,19 +189,7 @@ void wino_weight_grad_transform(const WinoGeom& q, const T* dU, bool transposed,
 }
 
 // The 1-d 4-point transforms, on n elements of separate arrays (restrict: vectorised without
-// aliasing checks). bt: B^T (input), at: A^T (output, plus b), a: A (output gradient), b: B
-// (input gradient).
-template <class T>
-void wino_bt(int64_t n, const T* __restrict d0, const T* __restrict d1, const T* __restrict d2,
-             const T* __restrict d3, T* __restrict o0, T* __restrict o1, T* __restrict o2,
-             T* __restrict o3) {
-  for (int64_t k = 0; k < n; ++k) {
-    o0[k] = d0[k] - d2[k];
-    o1[k] = d1[k] + d2[k];
-    o2[k] = d2[k] - d1[k];
-    o3[k] = d1[k] - d3[k];
-  }
-}
+// aliasing checks). at: A^T (output, plus b), a: A (output gradient), b: B (input gradient).
 template <class T>
 void wino_at(int64_t n, const T* __restrict m0, const T* __restrict m1, const T* __restrict m2,
              const T* __restrict m3, T b, T* __restrict o0, T* __restrict o1) {
@@ -238,8 +226,11 @@ template <class T>
 struct WinoRows {
   int64_t len;
   std::vector<T> data;
+  std::vector<const T*> rows;  // a block's padded input rows (wino_input_transform)
   explicit WinoRows(const WinoGeom& q)
-      : len((q.R + 2) * q.S() + 2), data(static_cast<std::size_t>(24 * len), T(0)) {}
+      : len((q.R + 2) * q.S() + 2),
+        data(static_cast<std::size_t>(24 * len), T(0)),
+        rows(static_cast<std::size_t>(2 * q.R + 2)) {}
   T* at(int64_t i) { return data.data() + i * len; }
 };
 
@@ -271,10 +262,10 @@ void wino_segments(const WinoGeom& q, int64_t r0, int64_t r1, F&& fn) {
   }
 }
 
-// Prefetches the n elements at p (for writing when write). F(4x4)'s transforms prefetch the next
+// Prefetches the n elements at p (for writing when write). The transforms prefetch the next
 // channel's rows of the big tensors (x, y, their gradients) while they work on the current one:
 // otherwise every row's first load waits on L3 or memory (measured: 4% of the ResNet 64->64 32x32
-// forward + backward; nothing measurable for F(2x2) at 14x14, whose tensors stay in cache).
+// forward + backward with F(4x4); F(2x2) at 14x14: see wino_input_transform).
 template <class T>
 inline void wino_prefetch(const T* p, int64_t n, bool write) {
   const char* b = reinterpret_cast<const char*>(p);
@@ -297,46 +288,30 @@ inline void wino_rows_of(int64_t m, int64_t th0, int64_t th1, int64_t ph, int64_
   hi = std::max(lo, hi);
 }
 
-// V[xi][c][f] for the tile rows [r0, r1): f = (r - r0) * TW + tw. B^T on the columns of every
-// padded input row first (kernel wino_bt_cols: tile column tw of padded row m into E[b] (m even)
-// or O[b] (m odd) at (m / 2) TW + tw), then B^T on the rows over the whole run of tile rows: tile
-// (j, tw) reads padded rows 2j .. 2j + 3, that is E[b][f], O[b][f], E[b][f + TW], O[b][f + TW]
-// with f = j TW + tw.
+// V[xi][c][f] for the tile rows [r0, r1): f = (r - r0) * TW + tw, by the kernel wino_bt_tiles
+// per image run of tile rows (tile row j reads padded rows 2j .. 2j + 3).
 template <class T>
 void wino_input_transform(const WinoGeom& q, const T* x, int64_t r0, int64_t r1, T* V,
                           WinoRows<T>& rb) {
   const int64_t TW = q.TW, ld = (r1 - r0) * TW, plane = q.C * ld;
   const kernels::KernelSet<T>& ks = active_kernels().of<T>();
-  const auto ldb = static_cast<std::size_t>(rb.len);
+  const T** rows = rb.rows.data();
   for (int64_t c = 0; c < q.C; ++c) {  // channel-major: the rows of one plane in order
     wino_segments(q, r0, r1, [&](int64_t n, int64_t th0, int64_t th1, int64_t j0) {
       const T* img = x + (n * q.C + c) * q.H * q.W;
-      const int64_t rows = th1 - th0, nf = rows * TW;
-      // Padded rows m = rp + 2 jj (image row 2 th0 - ph + m) into rb.at(4 rp + b) at jj TW; rows
-      // outside the image are zero.
-      for (int rp = 0; rp < 2; ++rp) {
-        const int64_t a = 2 * th0 - q.ph + rp;
-        int64_t ja, jb;
-        wino_row_range(a, q.H, rows + 1, ja, jb);
-        for (int b = 0; b < 4; ++b) {
-          T* e = rb.at(4 * rp + b);
-          std::fill(e, e + ja * TW, T(0));
-          std::fill(e + jb * TW, e + (rows + 1) * TW, T(0));
-        }
-        if (jb > ja) {
-          ks.wino_bt_cols(static_cast<std::size_t>(jb - ja), static_cast<std::size_t>(q.W),
-                          static_cast<std::size_t>(q.pw), static_cast<std::size_t>(TW),
-                          img + (a + 2 * ja) * q.W, static_cast<std::size_t>(2 * q.W),
-                          rb.at(4 * rp) + ja * TW, static_cast<std::size_t>(TW), ldb);
-        }
+      if (c + 1 < q.C) {  // the next channel's rows, while this one's are transformed
+        int64_t lo, hi;
+        wino_rows_of(2, th0, th1, q.ph, q.H, true, lo, hi);
+        wino_prefetch(img + q.H * q.W + lo * q.W, (hi - lo) * q.W, false);
       }
-      T* v = V + c * ld + j0 * TW;
-      for (int b = 0; b < 4; ++b) {
-        T* e = rb.at(b);
-        T* o = rb.at(4 + b);
-        wino_bt(nf, e, o, e + TW, o + TW, v + b * plane, v + (4 + b) * plane, v + (8 + b) * plane,
-                v + (12 + b) * plane);
+      // Padded row m is image row 2 th0 - ph + m, zeros outside the image.
+      for (int64_t m = 0; m < 2 * (th1 - th0) + 2; ++m) {
+        const int64_t h = 2 * th0 - q.ph + m;
+        rows[m] = h >= 0 && h < q.H ? img + h * q.W : nullptr;
       }
+      ks.wino_bt_tiles(static_cast<std::size_t>(th1 - th0), static_cast<std::size_t>(q.W),
+                       static_cast<std::size_t>(q.pw), static_cast<std::size_t>(TW), rows,
+                       V + c * ld + j0 * TW, static_cast<std::size_t>(plane));
     });
   }
 }
@@ -366,6 +341,11 @@ void wino_output_transform(const WinoGeom& q, const T* M, int64_t r0, int64_t r1
     wino_segments(q, r0, r1, [&](int64_t n, int64_t th0, int64_t th1, int64_t j0) {
       T* yo = y + ((n * q.OC + oc) * q.OH + 2 * th0) * q.OW;
       const int64_t t0 = j0 * TW;
+      if (oc + 1 < q.OC) {
+        int64_t lo, hi;
+        wino_rows_of(2, th0, th1, 0, q.OH, false, lo, hi);
+        wino_prefetch(yo + q.OH * q.OW, (hi - lo) * q.OW, true);
+      }
       const int64_t odd = std::max(int64_t(0), std::min(th1, q.OH / 2) - th0);
       ks.wino_merge_rows(false, static_cast<std::size_t>(th1 - th0), ow, 0, tw, y00 + t0, y01 + t0,
                          tw, yo, 2 * ow);
@@ -390,6 +370,11 @@ void wino_grad_output_transform(const WinoGeom& q, const T* gy, int64_t r0, int6
     wino_segments(q, r0, r1, [&](int64_t n, int64_t th0, int64_t th1, int64_t j0) {
       const T* go = gy + ((n * q.OC + oc) * q.OH + 2 * th0) * q.OW;
       const int64_t t0 = j0 * TW, rows = th1 - th0;
+      if (oc + 1 < q.OC) {
+        int64_t lo, hi;
+        wino_rows_of(2, th0, th1, 0, q.OH, false, lo, hi);
+        wino_prefetch(go + q.OH * q.OW, (hi - lo) * q.OW, false);
+      }
       ks.wino_split_rows(static_cast<std::size_t>(rows), ow, 0, us, go, 2 * ow, a0 + t0, b0 + t0,
                          us);
       // Rows 2 th + 1 < OH: th < OH / 2; the others are zero.
@@ -432,6 +417,11 @@ void wino_input_grad_transform(const WinoGeom& q, const T* dV, int64_t r0, int64
     wino_segments(q, r0, r1, [&](int64_t n, int64_t th0, int64_t th1, int64_t j0) {
       const int64_t rows = th1 - th0, nf = rows * TW, off = j0 * TW;
       T* img = gx + (n * q.C + c) * q.H * q.W;
+      if (c + 1 < q.C) {
+        int64_t lo, hi;
+        wino_rows_of(2, th0, th1, q.ph, q.H, true, lo, hi);
+        wino_prefetch(img + q.H * q.W + lo * q.W, (hi - lo) * q.W, true);
+      }
       // Tile row j's rows 0..3 are padded rows 2j .. 2j + 3: E[f], O[f], E[f + TW], O[f + TW].
       for (int b = 0; b < 4; ++b) {
         for (int rp = 0; rp < 2; ++rp) {

@@ -40,7 +40,7 @@ constexpr KernelSet<T> make_kernel_set() noexcept {
   s.col2im_plane = &impl::col2im_plane<Arch, T>;
   s.wino_split_rows = &impl::wino_split_rows<Arch, T>;
   s.wino_merge_rows = &impl::wino_merge_rows<Arch, T>;
-  s.wino_bt_cols = &impl::wino_bt_cols<Arch, T>;
+  s.wino_bt_tiles = &impl::wino_bt_tiles<Arch, T>;
   s.wino_b_cols = &impl::wino_b_cols<Arch, T>;
   s.wino4_split_rows = &impl::wino4_split_rows<Arch, T>;
   s.wino4_merge_rows = &impl::wino4_merge_rows<Arch, T>;
