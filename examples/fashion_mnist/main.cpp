@@ -26,7 +26,7 @@ const char* const kClasses[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress",
                                   "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
 
 struct Args {
-  int epochs = 2;  // reaches 88% test accuracy with room to spare (one epoch: 0.883)
+  int epochs = 2;  // reaches 88% test accuracy with room to spare (one epoch: 0.879, two: 0.902)
   int64_t batch_size = 64;
   int threads = 0;  // 0: OpenMP's default
   uint64_t seed = 1;
