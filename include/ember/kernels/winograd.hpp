@@ -185,8 +185,7 @@ void wino_merge_rows(bool add, std::size_t rows, std::size_t W, std::size_t pad,
   }
 }
 
-// ---- F(2x2, 3x3): the input tiles' B^T d B, and B along the columns (the adjoint's last step)
-// ----
+// ---- F(2x2, 3x3): the input tiles' B^T d B; B along the columns (the adjoint's last step) ----
 //
 // BtTiles: for tile rows j < rows, tiles k < n, a, b < 4:
 //   v[(4a + b) * ldv + j * n + k] = (B^T d B)[a][b],  d[i][l] = xs_{2j + i}(2k - pad + l)
