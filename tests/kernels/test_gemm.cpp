@@ -235,10 +235,14 @@ TEST_CASE_TEMPLATE("gemm: shapes crossing the cache blocks (k > KC, m > MC, n > 
   struct Shape {
     std::size_t m, n, k;
   };
-  // The last three take the dot-product path when only B is transposed (gemm_dot.hpp): a small C,
-  // long K, edge tiles in both dimensions and a K that is no multiple of the vector width.
-  const Shape shapes[] = {{30, 45, 600}, {2060, 9, 3}, {20, 530, 20}, {40, 2100, 3},
-                          {47, 70, 290}, {32, 9, 784}, {6, 25, 577},  {13, 31, 67}};
+  // {32, 9, 784} to {13, 31, 67} take the dot-product path when only B is transposed
+  // (gemm_dot.hpp): a small C, long K, edge tiles in both dimensions and a K that is no multiple of
+  // the vector width. The last two have more than 64 rows, so B is packed (not read in place): by
+  // the first sliver's tiles when it is not transposed, full panels and an edge one, over several
+  // kc slices and two nc blocks.
+  const Shape shapes[] = {{30, 45, 600},  {2060, 9, 3},  {20, 530, 20}, {40, 2100, 3},
+                          {47, 70, 290},  {32, 9, 784},  {6, 25, 577},  {13, 31, 67},
+                          {70, 100, 600}, {150, 600, 20}};
   for (Isa isa : ember::available_isas()) {
     ember::set_isa(isa);
     for (int t = 0; t < 4; ++t) {

@@ -138,25 +138,33 @@ void gemm_blocked(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std:
       for (std::size_t js = 0; js < n; js += NS) {
         const std::size_t ns = n - js < NS ? n - js : NS;
         const std::size_t panels = (ns + NR - 1) / NR;
-        // Register tile (sliver s, panel q of this pass).
-        auto tile = [&](std::size_t s, std::size_t q) {
+        // Register tile (sliver s, panel q of this pass). pack_here: a full, non-transposed panel
+        // is read in place and packed by this tile (the first sliver's), not by pack_panels.
+        auto tile = [&](std::size_t s, std::size_t q, bool pack_here) {
           const std::size_t i0 = sliver_row(s), mr = sliver_row(s + 1) - i0;
           const std::size_t j0 = js + q * NR, nr = n - j0 < NR ? n - j0 : NR;
           const T* bp = b_block + q * kc * NR;
           std::size_t bstride = NR;
+          T* b_copy = nullptr;
           if (direct_b) {
             bp = nr == NR ? b + pc * ldb + j0 : b_edge;
             bstride = nr == NR ? ldb : NR;
+          } else if (pack_here && nr == NR) {
+            b_copy = b_block + q * kc * NR;
+            bp = b + pc * ldb + j0;
+            bstride = ldb;
           }
           micro_kernel<Arch, T>(kc, ablk + s * MR * kc, bp, bstride, alpha, beta_pc,
-                                c + i0 * ldc + j0, ldc, mr, nr);
+                                c + i0 * ldc + j0, ldc, mr, nr, b_copy);
         };
-        auto pack_panels = [&](std::size_t q0, std::size_t q1) {
+        // Packs panels q0..q1-1; with fused, only a narrow edge panel (the full ones are packed by
+        // their first tile).
+        auto pack_panels = [&](std::size_t q0, std::size_t q1, bool fused) {
           if (direct_b) return;
           for (std::size_t q = q0; q < q1; ++q) {
-            const std::size_t j0 = js + q * NR;
-            pack_b<Arch, T>(trans_b, b, ldb, pc, j0, kc, n - j0 < NR ? n - j0 : NR,
-                            b_block + q * kc * NR);
+            const std::size_t j0 = js + q * NR, nr = n - j0 < NR ? n - j0 : NR;
+            if (!fused || nr < NR)
+              pack_b<Arch, T>(trans_b, b, ldb, pc, j0, kc, nr, b_block + q * kc * NR);
           }
         };
         // Split the panels unless there are too few for the threads to share them about evenly
@@ -171,19 +179,20 @@ void gemm_blocked(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std:
                        [&](std::size_t lo, std::size_t hi) {
                          for (std::size_t q0 = lo; q0 < hi; q0 += panels_per_nc) {
                            const std::size_t q1 = q0 + panels_per_nc < hi ? q0 + panels_per_nc : hi;
-                           pack_panels(q0, q1);
+                           pack_panels(q0, q1, !trans_b);
                            for (std::size_t s = 0; s < slivers; ++s) {
-                             for (std::size_t q = q0; q < q1; ++q) tile(s, q);
+                             for (std::size_t q = q0; q < q1; ++q) tile(s, q, s == 0 && !trans_b);
                            }
                          }
                        });
         } else {
           // Few columns: pack them once, and threads take disjoint A slivers.
-          parallel_for(0, panels, parallel_work / (kc * NR * 8) + 1, pack_panels);
+          parallel_for(0, panels, parallel_work / (kc * NR * 8) + 1,
+                       [&](std::size_t lo, std::size_t hi) { pack_panels(lo, hi, false); });
           parallel_for(0, slivers, parallel_work / (MR * ns * kc) + 1,
                        [&](std::size_t lo, std::size_t hi) {
                          for (std::size_t s = lo; s < hi; ++s) {
-                           for (std::size_t q = 0; q < panels; ++q) tile(s, q);
+                           for (std::size_t q = 0; q < panels; ++q) tile(s, q, false);
                          }
                        });
         }

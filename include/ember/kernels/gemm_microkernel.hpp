@@ -78,9 +78,12 @@ inline void store_edge(const T* acc, std::size_t acc_ld, std::size_t mr, std::si
 // R is a template parameter so edge slivers (fewer than MR rows) do only their own work; likewise
 // NV, the vectors per row computed: an edge panel of at most one vector's columns uses one (the
 // same chain per element, so the result does not change).
+// b_copy (full panels only, nr == NR): when not null, every B row read is also stored there,
+// b_copy[p * NR + j]: the tile packs its B panel as it goes (pack_b's layout), so the B rows are
+// loaded once, while the FMAs run, instead of in a separate pass.
 template <class Arch, class T, std::size_t R, std::size_t NV = params<Arch, T>::nv>
 void micro_kernel_rows(std::size_t kc, const T* a, const T* b, std::size_t ldb, T alpha, T beta,
-                       T* c, std::size_t ldc, std::size_t nr) noexcept {
+                       T* c, std::size_t ldc, std::size_t nr, T* b_copy) noexcept {
   using P = params<Arch, T>;
   constexpr std::size_t MR = P::mr, NR = P::nr;
   if constexpr (is_scalar_arch<Arch>) {
@@ -89,6 +92,9 @@ void micro_kernel_rows(std::size_t kc, const T* a, const T* b, std::size_t ldb, 
       for (std::size_t i = 0; i < R; ++i) {
         const T ai = a[p * MR + i];
         for (std::size_t j = 0; j < NR; ++j) acc[i][j] += ai * b[p * ldb + j];
+      }
+      if (b_copy != nullptr) {
+        for (std::size_t j = 0; j < NR; ++j) b_copy[p * NR + j] = b[p * ldb + j];
       }
     }
     store_edge<Arch, T>(&acc[0][0], NR, R, nr, alpha, beta, c, ldc);
@@ -106,43 +112,55 @@ void micro_kernel_rows(std::size_t kc, const T* a, const T* b, std::size_t ldb, 
 #pragma GCC unroll 4
       for (std::size_t v = 0; v < NV; ++v) acc[i][v] = B(T(0));
     }
-    for (std::size_t p = 0; p < kc; ++p) {
-      B bv[NV];
+    // The k loop, with or without the B copy (a compile-time choice: no test per step).
+    auto k_loop = [&](auto copy_b) {
+      for (std::size_t p = 0; p < kc; ++p) {
+        B bv[NV];
 #pragma GCC unroll 4
-      for (std::size_t v = 0; v < NV; ++v) bv[v] = B::load_unaligned(b + v * W);
+        for (std::size_t v = 0; v < NV; ++v) bv[v] = B::load_unaligned(b + v * W);
+        if constexpr (decltype(copy_b)::value) {
+#pragma GCC unroll 4
+          for (std::size_t v = 0; v < NV; ++v) bv[v].store_unaligned(b_copy + p * NR + v * W);
+        }
         // B streams from L2 (packed) or memory (read in place): fetch 8 steps ahead (measured).
 #pragma GCC unroll 4
-      for (std::size_t v = 0; v < NV; ++v) __builtin_prefetch(b + 8 * ldb + v * W);
+        for (std::size_t v = 0; v < NV; ++v) __builtin_prefetch(b + 8 * ldb + v * W);
 #if defined(__AVX512F__)
-      if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) {
-        // FMA with an embedded broadcast of A ({1to16}): no separate broadcast instruction.
-        // Measured on Zen 4: about 8% faster than vbroadcastss + vfmadd (compilers do not fold
-        // a broadcast used by two FMAs).
+        if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) {
+          // FMA with an embedded broadcast of A ({1to16}): no separate broadcast instruction.
+          // Measured on Zen 4: about 8% faster than vbroadcastss + vfmadd (compilers do not fold
+          // a broadcast used by two FMAs).
 #pragma GCC unroll 16
-        for (std::size_t i = 0; i < R; ++i) {
+          for (std::size_t i = 0; i < R; ++i) {
 #pragma GCC unroll 4
-          for (std::size_t v = 0; v < NV; ++v) {
-            typename B::register_type r = acc[i][v];
-            if constexpr (std::is_same_v<T, float>) {
-              __asm__("vfmadd231ps %2%{1to16%}, %1, %0" : "+v"(r) : "v"(bv[v].data), "m"(a[i]));
-            } else {
-              __asm__("vfmadd231pd %2%{1to8%}, %1, %0" : "+v"(r) : "v"(bv[v].data), "m"(a[i]));
+            for (std::size_t v = 0; v < NV; ++v) {
+              typename B::register_type r = acc[i][v];
+              if constexpr (std::is_same_v<T, float>) {
+                __asm__("vfmadd231ps %2%{1to16%}, %1, %0" : "+v"(r) : "v"(bv[v].data), "m"(a[i]));
+              } else {
+                __asm__("vfmadd231pd %2%{1to8%}, %1, %0" : "+v"(r) : "v"(bv[v].data), "m"(a[i]));
+              }
+              acc[i][v] = r;
             }
-            acc[i][v] = r;
+          }
+        } else
+#endif
+        {
+#pragma GCC unroll 16
+          for (std::size_t i = 0; i < R; ++i) {
+            const B ai(a[i]);
+#pragma GCC unroll 4
+            for (std::size_t v = 0; v < NV; ++v) acc[i][v] = fmadd<Arch, T>(ai, bv[v], acc[i][v]);
           }
         }
-      } else
-#endif
-      {
-#pragma GCC unroll 16
-        for (std::size_t i = 0; i < R; ++i) {
-          const B ai(a[i]);
-#pragma GCC unroll 4
-          for (std::size_t v = 0; v < NV; ++v) acc[i][v] = fmadd<Arch, T>(ai, bv[v], acc[i][v]);
-        }
+        a += MR;
+        b += ldb;
       }
-      a += MR;
-      b += ldb;
+    };
+    if (b_copy != nullptr) {
+      k_loop(std::true_type{});
+    } else {
+      k_loop(std::false_type{});
     }
     const B va(alpha);
     if (nr == NW) {
@@ -178,23 +196,24 @@ void micro_kernel_rows(std::size_t kc, const T* a, const T* b, std::size_t ldb, 
 
 // The register tile for mr (1..MR) rows: a jump to the instantiation for exactly mr rows.
 // NV: vectors per row (params::nv, or 1 for a narrow edge panel).
+// b_copy: see micro_kernel_rows (null, or a full panel: nr == NR).
 template <class Arch, class T, std::size_t R = params<Arch, T>::mr,
           std::size_t NV = params<Arch, T>::nv>
 void micro_kernel(std::size_t kc, const T* a, const T* b, std::size_t ldb, T alpha, T beta, T* c,
-                  std::size_t ldc, std::size_t mr, std::size_t nr) noexcept {
+                  std::size_t ldc, std::size_t mr, std::size_t nr, T* b_copy = nullptr) noexcept {
   if constexpr (!is_scalar_arch<Arch> && NV > 1 && R == params<Arch, T>::mr) {
     if (nr <= params<Arch, T>::lanes) {
-      micro_kernel<Arch, T, R, 1>(kc, a, b, ldb, alpha, beta, c, ldc, mr, nr);
+      micro_kernel<Arch, T, R, 1>(kc, a, b, ldb, alpha, beta, c, ldc, mr, nr, nullptr);
       return;
     }
   }
   if constexpr (R == 1) {
-    micro_kernel_rows<Arch, T, 1, NV>(kc, a, b, ldb, alpha, beta, c, ldc, nr);
+    micro_kernel_rows<Arch, T, 1, NV>(kc, a, b, ldb, alpha, beta, c, ldc, nr, b_copy);
   } else {
     if (mr == R) {
-      micro_kernel_rows<Arch, T, R, NV>(kc, a, b, ldb, alpha, beta, c, ldc, nr);
+      micro_kernel_rows<Arch, T, R, NV>(kc, a, b, ldb, alpha, beta, c, ldc, nr, b_copy);
     } else {
-      micro_kernel<Arch, T, R - 1, NV>(kc, a, b, ldb, alpha, beta, c, ldc, mr, nr);
+      micro_kernel<Arch, T, R - 1, NV>(kc, a, b, ldb, alpha, beta, c, ldc, mr, nr, b_copy);
     }
   }
 }
