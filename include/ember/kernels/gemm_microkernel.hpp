@@ -101,10 +101,15 @@ void micro_kernel_rows(std::size_t kc, const T* a, const T* b, std::size_t ldb, 
   } else {
     using B = xsimd::batch<T, Arch>;
     constexpr std::size_t W = P::lanes, NW = NV * W;  // columns computed
-#pragma GCC unroll 16
-    for (std::size_t i = 0; i < R; ++i) {
-      __builtin_prefetch(c + i * ldc, 1);
-      __builtin_prefetch(c + i * ldc + NW - 1, 1);
+    // The C tile's 2R lines (two per row) are fetched one per step from 4R steps before the end:
+    // early enough to arrive from L3, late enough not to be evicted by the B stream first (as
+    // they were when fetched before the loop: the update took 6% of a tile's time at 1024^3).
+    // Written inline: through a small lambda, GCC 12 emitted none of these prefetches.
+    const std::size_t p_c = kc > 4 * R ? kc - 4 * R : 0;
+    if (p_c == 0) {
+      for (std::size_t line = 0; line < 2 * R; ++line) {
+        __builtin_prefetch(c + line / 2 * ldc + (line % 2) * (NW - 1), 1);
+      }
     }
     B acc[R][NV];
 #pragma GCC unroll 16
@@ -114,7 +119,7 @@ void micro_kernel_rows(std::size_t kc, const T* a, const T* b, std::size_t ldb, 
     }
     // The k loop, with or without the B copy (a compile-time choice: no test per step).
     auto k_loop = [&](auto copy_b) {
-      for (std::size_t p = 0; p < kc; ++p) {
+      auto step = [&](std::size_t p) {
         B bv[NV];
 #pragma GCC unroll 4
         for (std::size_t v = 0; v < NV; ++v) bv[v] = B::load_unaligned(b + v * W);
@@ -155,6 +160,22 @@ void micro_kernel_rows(std::size_t kc, const T* a, const T* b, std::size_t ldb, 
         }
         a += MR;
         b += ldb;
+      };
+      // Runs of steps between the C prefetches, so that the step is compiled once and its loop
+      // tests nothing else.
+      std::size_t p = 0, line = p_c > 0 ? 0 : 2 * R;  // line: the next C line to fetch
+      while (p < kc) {
+        std::size_t end = kc;
+        if (line < 2 * R) {
+          if (p < p_c) {
+            end = p_c;
+          } else {
+            __builtin_prefetch(c + line / 2 * ldc + (line % 2) * (NW - 1), 1);
+            ++line;
+            end = p + 1;
+          }
+        }
+        for (; p < end; ++p) step(p);
       }
     };
     if (b_copy != nullptr) {
