@@ -81,18 +81,27 @@ void gemv_cols(std::size_t rows, std::size_t cols, T alpha, const T* a, std::siz
           for (std::size_t p = 0; p < rows; ++p) {
             const B xv(x[p * incx]);
             const T* ar = a + p * lda + j0;
-            // Rows are lda apart: the hardware prefetcher may not follow; fetch 4 rows ahead.
-#pragma GCC unroll 16
-            for (std::size_t v = 0; v < NA; ++v) __builtin_prefetch(ar + 4 * lda + v * W);
 #pragma GCC unroll 16
             for (std::size_t v = 0; v < NA; ++v) {
               acc[v] = fmadd<Arch, T>(xv, B::load_unaligned(ar + v * W), acc[v]);
             }
           }
-          alignas(64) T tmp[CB];
-          for (std::size_t v = 0; v < NA; ++v) acc[v].store_aligned(tmp + v * W);
-          for (std::size_t t = 0; t < CB; ++t) {
-            y[(j0 + t) * incy] = update<Arch, T>(alpha, tmp[t], beta, y[(j0 + t) * incy]);
+          if (incy == 1) {
+            // alpha * acc + beta * y a vector at a time (beta == 0 never reads y).
+            const B va(alpha), vb(beta);
+#pragma GCC unroll 16
+            for (std::size_t v = 0; v < NA; ++v) {
+              T* out = y + j0 + v * W;
+              const B r = beta == T(0) ? va * acc[v]
+                                       : fmadd<Arch, T>(va, acc[v], vb * B::load_unaligned(out));
+              r.store_unaligned(out);
+            }
+          } else {
+            alignas(64) T tmp[CB];
+            for (std::size_t v = 0; v < NA; ++v) acc[v].store_aligned(tmp + v * W);
+            for (std::size_t t = 0; t < CB; ++t) {
+              y[(j0 + t) * incy] = update<Arch, T>(alpha, tmp[t], beta, y[(j0 + t) * incy]);
+            }
           }
           j = j1;
         } else {
