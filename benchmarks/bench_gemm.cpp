@@ -5,7 +5,10 @@
 // threads are OpenMP's). Counter GFLOP/s = 2 * M * N * K per second.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstddef>
+#include <new>
 #include <random>
 #include <string>
 #include <vector>
@@ -43,49 +46,124 @@ struct Shape {
   int threads;
 };
 
-void BM_sgemm(benchmark::State& state, Impl impl, Shape s) {
-  std::mt19937 rng(42);
-  std::uniform_real_distribution<float> dist(-1.f, 1.f);
-  std::vector<float> a(s.m * s.k), b(s.k * s.n), c(s.m * s.n, 0.f);
-  for (float& x : a) x = dist(rng);
-  for (float& x : b) x = dist(rng);
-  // Caller-provided scratch, as an allocation-free inference loop would use it.
-  std::vector<float> scratch(ember::kernels::gemm_scratch_size<float>(s.m, s.n, s.k));
-  const int saved_threads = ember::get_num_threads();
-  ember::set_num_threads(s.threads);
+// 64-byte aligned floats, as a Tensor's storage is (aligned_memory.hpp). With malloc's 16-byte
+// alignment the figures depended on where the heap placed each operand: 1 x 256 x 256 ran 20%
+// apart between two processes, for every library.
+class Floats {
+ public:
+  explicit Floats(std::size_t n)
+      : n_(n),
+        p_(static_cast<float*>(::operator new((n + 1) * sizeof(float), std::align_val_t(64)))) {
+    std::fill(p_, p_ + n, 0.f);
+  }
+  Floats(const Floats&) = delete;
+  Floats& operator=(const Floats&) = delete;
+  ~Floats() { ::operator delete(p_, std::align_val_t(64)); }
+  float* data() { return p_; }
+  float* begin() { return p_; }
+  float* end() { return p_ + n_; }
+
+ private:
+  std::size_t n_;
+  float* p_;
+};
+
+// Operands of one shape (random A and B, caller scratch) and the thread settings of every
+// library, restored on destruction.
+class Problem {
+ public:
+  explicit Problem(Shape s)
+      : s_(s),
+        a_(s.m * s.k),
+        b_(s.k * s.n),
+        c_(s.m * s.n),
+        // Caller-provided scratch, as an allocation-free inference loop would use it.
+        scratch_(ember::kernels::gemm_scratch_size<float>(s.m, s.n, s.k)),
+        saved_threads_(ember::get_num_threads()) {
+    std::mt19937 rng(42);
+    std::uniform_real_distribution<float> dist(-1.f, 1.f);
+    for (float& x : a_) x = dist(rng);
+    for (float& x : b_) x = dist(rng);
+    ember::set_num_threads(s.threads);
 #if EMBER_BENCH_OPENBLAS
-  openblas_set_num_threads(s.threads);
+    openblas_set_num_threads(s.threads);
 #endif
 #if defined(_OPENMP)
-  omp_set_num_threads(s.threads);
+    omp_set_num_threads(s.threads);
 #endif
-  const auto m = static_cast<long>(s.m), n = static_cast<long>(s.n), k = static_cast<long>(s.k);
-  for (auto _ : state) {
+  }
+  Problem(const Problem&) = delete;
+  Problem& operator=(const Problem&) = delete;
+  ~Problem() {
+    ember::set_num_threads(saved_threads_);
+  }
+
+  void run(Impl impl) {
+    const auto m = static_cast<long>(s_.m), n = static_cast<long>(s_.n);
+    const auto k = static_cast<long>(s_.k);
     switch (impl) {
       case Impl::ember:
-        ember::kernels::gemm<float>(false, false, s.m, s.n, s.k, 1.f, a.data(), s.k, b.data(), s.n,
-                                    0.f, c.data(), s.n, scratch.data());
+        ember::kernels::gemm<float>(false, false, s_.m, s_.n, s_.k, 1.f, a_.data(), s_.k, b_.data(),
+                                    s_.n, 0.f, c_.data(), s_.n, scratch_.data());
         break;
       case Impl::openblas:
 #if EMBER_BENCH_OPENBLAS
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.f, a.data(), k, b.data(),
-                    n, 0.f, c.data(), n);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.f, a_.data(), k,
+                    b_.data(), n, 0.f, c_.data(), n);
 #endif
         break;
       case Impl::onednn:
 #if EMBER_BENCH_DNNL
-        dnnl_sgemm('N', 'N', m, n, k, 1.f, a.data(), k, b.data(), n, 0.f, c.data(), n);
+        dnnl_sgemm('N', 'N', m, n, k, 1.f, a_.data(), k, b_.data(), n, 0.f, c_.data(), n);
 #endif
         break;
     }
-    benchmark::DoNotOptimize(c.data());
+    (void)m, (void)n, (void)k;
+    benchmark::DoNotOptimize(c_.data());
     benchmark::ClobberMemory();
   }
-  (void)m, (void)n, (void)k;
+  double flops() const {
+    return 2.0 * double(s_.m) * double(s_.n) * double(s_.k);
+  }
+
+ private:
+  Shape s_;
+  Floats a_, b_, c_, scratch_;
+  int saved_threads_;
+};
+
+void BM_sgemm(benchmark::State& state, Impl impl, Shape s) {
+  Problem problem(s);
+  for (auto _ : state) problem.run(impl);
   state.counters["GFLOP/s"] =
-      benchmark::Counter(2.0 * double(s.m) * double(s.n) * double(s.k) / 1e9,
-                         benchmark::Counter::kIsIterationInvariantRate);
-  ember::set_num_threads(saved_threads);
+      benchmark::Counter(problem.flops() / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// ember and the peers in turn within every iteration, each timed on its own (wall clock), so all
+// see the same machine conditions: on a VM whose speed drifts from second to second, separate
+// benchmarks of a few microseconds each can differ by 20% either way. The reported time is
+// ember's; counter ratio = the faster peer's total time over ember's (above 1: ember is faster).
+void BM_sgemm_paired(benchmark::State& state, std::vector<Impl> peers, Shape s) {
+  Problem problem(s);
+  using clock = std::chrono::steady_clock;
+  double ember_seconds = 0;
+  std::vector<double> peer_seconds(peers.size(), 0.0);
+  auto timed = [&](Impl impl) {
+    const auto t0 = clock::now();
+    problem.run(impl);
+    return std::chrono::duration<double>(clock::now() - t0).count();
+  };
+  for (auto _ : state) {
+    const double t = timed(Impl::ember);
+    state.SetIterationTime(t);
+    ember_seconds += t;
+    for (std::size_t i = 0; i < peers.size(); ++i) peer_seconds[i] += timed(peers[i]);
+  }
+  const double best_peer = *std::min_element(peer_seconds.begin(), peer_seconds.end());
+  const auto iterations = static_cast<double>(state.iterations());
+  state.counters["GFLOP/s"] = problem.flops() * iterations / ember_seconds / 1e9;
+  state.counters["peer_GFLOP/s"] = problem.flops() * iterations / best_peer / 1e9;
+  state.counters["ratio"] = best_peer / ember_seconds;
 }
 
 const bool registered = [] {
@@ -117,6 +195,15 @@ const bool registered = [] {
       // One thread: CPU time, robust when other processes share the cores. Several threads: wall
       // time (the CPU time of the main thread alone would overstate the rate).
       if (s.threads > 1) b->UseRealTime();
+    }
+    if (impls.size() > 1) {
+      const std::vector<Impl> peers(impls.begin() + 1, impls.end());
+      const std::string name = "BM_sgemm_paired/" + std::to_string(s.m) + "x" +
+                               std::to_string(s.n) + "x" + std::to_string(s.k) +
+                               "/threads:" + std::to_string(s.threads);
+      benchmark::RegisterBenchmark(name.c_str(), BM_sgemm_paired, peers, s)
+          ->Unit(benchmark::kMicrosecond)
+          ->UseManualTime();
     }
   }
   return true;
