@@ -1,6 +1,7 @@
 // Single-precision GEMM (row-major C = A * B) through ember's dispatch, against OpenBLAS
 // (cblas_sgemm) and oneDNN (dnnl_sgemm) in the same run, when those are installed.
-// One-thread figures use CPU time, multi-thread figures wall time. Thread counts:
+// BM_sgemm: one benchmark per library; one-thread figures use CPU time, multi-thread figures wall
+// time. BM_sgemm_paired: all libraries in turn within each iteration, wall time. Thread counts:
 // ember::set_num_threads, openblas_set_num_threads, and omp_set_num_threads for oneDNN (whose
 // threads are OpenMP's). Counter GFLOP/s = 2 * M * N * K per second.
 #include <benchmark/benchmark.h>
