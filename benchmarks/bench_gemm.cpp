@@ -197,7 +197,10 @@ const bool registered = [] {
       // time (the CPU time of the main thread alone would overstate the rate).
       if (s.threads > 1) b->UseRealTime();
     }
-    if (impls.size() > 1) {
+    // One thread only: after a call, OpenBLAS's threads keep spinning on the other core for a
+    // while, so in turns with several threads each library would run against the previous one's
+    // spinning threads (1024^3 on 2 threads measured about 100 GFLOP/s for every library).
+    if (impls.size() > 1 && s.threads == 1) {
       const std::vector<Impl> peers(impls.begin() + 1, impls.end());
       const std::string name = "BM_sgemm_paired/" + std::to_string(s.m) + "x" +
                                std::to_string(s.n) + "x" + std::to_string(s.k) +
