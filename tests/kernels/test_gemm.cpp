@@ -264,6 +264,36 @@ TEST_CASE_TEMPLATE("gemm: shapes crossing the cache blocks (k > KC, m > MC, n > 
   }
 }
 
+TEST_CASE_TEMPLATE("gemm: up to 64 rows, A read in place or packed by its leading dimension", T,
+                   float, double) {
+  IsaRestore restore;
+  std::mt19937 rng(31);
+  // With at most 64 rows the tile reads a non-transposed A in place, unless lda puts several of a
+  // tile's rows in one L1 set (lda * sizeof(T) a multiple of 4 KiB or of 2 KiB): then it packs.
+  // Both sides, with edge slivers, edge panels, one and two kc slices.
+  const std::size_t ms[] = {3, 14, 29, 64};
+  const std::size_t ks[] = {20, 300, 515};
+  for (Isa isa : ember::available_isas()) {
+    ember::set_isa(isa);
+    for (std::size_t m : ms) {
+      for (std::size_t k : ks) {
+        for (std::size_t lda : {k + 3, 4096 / sizeof(T) * 2, 2048 / sizeof(T) * 3}) {
+          if (lda < k) continue;
+          GemmCase g;
+          g.m = m;
+          g.n = 40;
+          g.k = k;
+          g.alpha = 1.5;
+          g.beta = m % 2 == 0 ? 0.0 : 1.0;
+          g.pad = lda - k;
+          g.offset = k % 2;
+          run_gemm_case<T>(g, rng);
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE_TEMPLATE("gemm_packed: A packed once, products against the reference and gemm", T, float,
                    double) {
   IsaRestore restore;

@@ -35,9 +35,24 @@ namespace gemm_detail {
 inline constexpr std::size_t parallel_work = std::size_t(1) << 18;
 // With at most this many rows of C, B is read in place (no packing) when it is not transposed:
 // packing costs a pass over B that too few A slivers would reuse (measured on Zen 4: 64 rows
-// x 256 x 256 runs about 10% faster unpacked).
+// x 256 x 256 runs about 10% faster unpacked). So is A, when not transposed and rows_spread: its
+// transpose into slivers was 5% of 32 x 128 x 784 (perf), and reading it in place raised that
+// shape from 0.96x to 1.0x oneDNN's speed (AVX2 tile: 0.82x to 0.93x).
 template <class Arch, class T>
 inline constexpr std::size_t direct_b_max_m = 64;
+
+// Whether the register tile may read its MR rows of A in place, lda apart: not when more than 4
+// fall in one L1 set (sets repeat every 4 KiB). With lda 1024 floats, all 14 rows of an AVX-512
+// tile share one 8-way set and evict each other every step: 0.6x the packed path at
+// 64 x 256 x 1024.
+template <class Arch, class T>
+bool rows_spread(std::size_t lda) noexcept {
+  unsigned char rows_in_set[64] = {};
+  for (std::size_t i = 0; i < params<Arch, T>::mr; ++i) {
+    if (++rows_in_set[i * lda * sizeof(T) / 64 % 64] > 4) return false;
+  }
+  return true;
+}
 
 template <class Arch, class T>
 T* align_line(T* p) noexcept {
@@ -107,6 +122,7 @@ void gemm_blocked(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std:
   T* const b_edge = a_block + detail::gemm_round_up<T>(mc_max * kc_max, line);
 
   const bool direct_b = !trans_b && m <= direct_b_max_m<Arch, T>;
+  const bool direct_a = direct_b && !trans_a && packed_a == nullptr && rows_spread<Arch, T>(lda);
   for (std::size_t pc = 0; pc < k; pc += KC) {
     const std::size_t kc = k - pc < KC ? k - pc : KC;
     const T beta_pc = pc == 0 ? beta : T(1);
@@ -121,11 +137,11 @@ void gemm_blocked(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std:
       const std::size_t slivers = (mc + MR - 1) / MR;
       auto sliver_row = [&](std::size_t s) { return ic + s * mc / slivers; };
       // Pack the A block once per (pc, ic): it is the costlier pack (a transpose when A is not).
-      // A caller-packed A (pack_a_all) is read in place.
+      // A caller-packed A (pack_a_all) is read in place, and so is A itself when direct_a.
       const T* ablk = a_block;
       if (packed_a != nullptr) {
         ablk = packed_a + pc * packed_rows<Arch, T>(m) + ic * kc;
-      } else {
+      } else if (!direct_a) {
         parallel_for(0, slivers, parallel_work / (MR * kc * 16) + 1,
                      [&](std::size_t lo, std::size_t hi) {
                        for (std::size_t s = lo; s < hi; ++s) {
@@ -154,7 +170,8 @@ void gemm_blocked(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std:
             bp = b + pc * ldb + j0;
             bstride = ldb;
           }
-          micro_kernel<Arch, T>(kc, ablk + s * MR * kc, bp, bstride, alpha, beta_pc,
+          const T* as = direct_a ? a + i0 * lda + pc : ablk + s * MR * kc;
+          micro_kernel<Arch, T>(kc, as, direct_a ? lda : 0, bp, bstride, alpha, beta_pc,
                                 c + i0 * ldc + j0, ldc, mr, nr, b_copy);
         };
         // Packs panels q0..q1-1; with fused, only a narrow edge panel (the full ones are packed by

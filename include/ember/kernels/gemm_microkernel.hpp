@@ -72,25 +72,25 @@ inline void store_edge(const T* acc, std::size_t acc_ld, std::size_t mr, std::si
 }
 
 // C tile (R rows, nr <= NR columns at c) = alpha * A * B + beta * C, where
-// a: packed A, a[p * MR + i] for i < R;
+// a: packed A, a[p * MR + i] for i < R (lda == 0), or A's rows in place, a[i * lda + p];
 // b: B rows, b[p * ldb + j] for j < NR (readable for all NR columns: packed or a full panel).
 // Each C element is one fused multiply-add chain over p = 0..kc-1, whatever the tile position.
 // R is a template parameter so edge slivers (fewer than MR rows) do only their own work; likewise
 // NV, the vectors per row computed: an edge panel of at most one vector's columns uses one (the
 // same chain per element, so the result does not change).
-// b_copy (full panels only, nr == NR): when not null, every B row read is also stored there,
+// b_copy (full panels and packed A only): when not null, every B row read is also stored there,
 // b_copy[p * NR + j]: the tile packs its B panel as it goes (pack_b's layout), so the B rows are
 // loaded once, while the FMAs run, instead of in a separate pass.
 template <class Arch, class T, std::size_t R, std::size_t NV = params<Arch, T>::nv>
-void micro_kernel_rows(std::size_t kc, const T* a, const T* b, std::size_t ldb, T alpha, T beta,
-                       T* c, std::size_t ldc, std::size_t nr, T* b_copy) noexcept {
+void micro_kernel_rows(std::size_t kc, const T* a, std::size_t lda, const T* b, std::size_t ldb,
+                       T alpha, T beta, T* c, std::size_t ldc, std::size_t nr, T* b_copy) noexcept {
   using P = params<Arch, T>;
   constexpr std::size_t MR = P::mr, NR = P::nr;
   if constexpr (is_scalar_arch<Arch>) {
     T acc[R][NR] = {};
     for (std::size_t p = 0; p < kc; ++p) {
       for (std::size_t i = 0; i < R; ++i) {
-        const T ai = a[p * MR + i];
+        const T ai = lda == 0 ? a[p * MR + i] : a[i * lda + p];
         for (std::size_t j = 0; j < NR; ++j) acc[i][j] += ai * b[p * ldb + j];
       }
       if (b_copy != nullptr) {
@@ -117,8 +117,10 @@ void micro_kernel_rows(std::size_t kc, const T* a, const T* b, std::size_t ldb, 
 #pragma GCC unroll 4
       for (std::size_t v = 0; v < NV; ++v) acc[i][v] = B(T(0));
     }
-    // The k loop, with or without the B copy (a compile-time choice: no test per step).
-    auto k_loop = [&](auto copy_b) {
+    // The k loop, with or without the B copy, A packed or in place (compile-time choices: no test
+    // per step).
+    auto k_loop = [&](auto copy_b, auto direct_a) {
+      constexpr bool direct = decltype(direct_a)::value;
       auto step = [&](std::size_t p) {
         B bv[NV];
 #pragma GCC unroll 4
@@ -141,9 +143,13 @@ void micro_kernel_rows(std::size_t kc, const T* a, const T* b, std::size_t ldb, 
             for (std::size_t v = 0; v < NV; ++v) {
               typename B::register_type r = acc[i][v];
               if constexpr (std::is_same_v<T, float>) {
-                __asm__("vfmadd231ps %2%{1to16%}, %1, %0" : "+v"(r) : "v"(bv[v].data), "m"(a[i]));
+                __asm__("vfmadd231ps %2%{1to16%}, %1, %0"
+                        : "+v"(r)
+                        : "v"(bv[v].data), "m"(a[direct ? i * lda : i]));
               } else {
-                __asm__("vfmadd231pd %2%{1to8%}, %1, %0" : "+v"(r) : "v"(bv[v].data), "m"(a[i]));
+                __asm__("vfmadd231pd %2%{1to8%}, %1, %0"
+                        : "+v"(r)
+                        : "v"(bv[v].data), "m"(a[direct ? i * lda : i]));
               }
               acc[i][v] = r;
             }
@@ -153,12 +159,12 @@ void micro_kernel_rows(std::size_t kc, const T* a, const T* b, std::size_t ldb, 
         {
 #pragma GCC unroll 16
           for (std::size_t i = 0; i < R; ++i) {
-            const B ai(a[i]);
+            const B ai(a[direct ? i * lda : i]);
 #pragma GCC unroll 4
             for (std::size_t v = 0; v < NV; ++v) acc[i][v] = fmadd<Arch, T>(ai, bv[v], acc[i][v]);
           }
         }
-        a += MR;
+        a += direct ? 1 : MR;
         b += ldb;
       };
       // Runs of steps between the C prefetches, so that the step is compiled once and its loop
@@ -178,10 +184,12 @@ void micro_kernel_rows(std::size_t kc, const T* a, const T* b, std::size_t ldb, 
         for (; p < end; ++p) step(p);
       }
     };
-    if (b_copy != nullptr) {
-      k_loop(std::true_type{});
+    if (lda != 0) {
+      k_loop(std::false_type{}, std::true_type{});
+    } else if (b_copy != nullptr) {
+      k_loop(std::true_type{}, std::false_type{});
     } else {
-      k_loop(std::false_type{});
+      k_loop(std::false_type{}, std::false_type{});
     }
     const B va(alpha);
     if (nr == NW) {
@@ -217,24 +225,25 @@ void micro_kernel_rows(std::size_t kc, const T* a, const T* b, std::size_t ldb, 
 
 // The register tile for mr (1..MR) rows: a jump to the instantiation for exactly mr rows.
 // NV: vectors per row (params::nv, or 1 for a narrow edge panel).
-// b_copy: see micro_kernel_rows (null, or a full panel: nr == NR).
+// lda, b_copy: see micro_kernel_rows (b_copy null, or a full panel: nr == NR).
 template <class Arch, class T, std::size_t R = params<Arch, T>::mr,
           std::size_t NV = params<Arch, T>::nv>
-void micro_kernel(std::size_t kc, const T* a, const T* b, std::size_t ldb, T alpha, T beta, T* c,
-                  std::size_t ldc, std::size_t mr, std::size_t nr, T* b_copy = nullptr) noexcept {
+void micro_kernel(std::size_t kc, const T* a, std::size_t lda, const T* b, std::size_t ldb, T alpha,
+                  T beta, T* c, std::size_t ldc, std::size_t mr, std::size_t nr,
+                  T* b_copy = nullptr) noexcept {
   if constexpr (!is_scalar_arch<Arch> && NV > 1 && R == params<Arch, T>::mr) {
     if (nr <= params<Arch, T>::lanes) {
-      micro_kernel<Arch, T, R, 1>(kc, a, b, ldb, alpha, beta, c, ldc, mr, nr, nullptr);
+      micro_kernel<Arch, T, R, 1>(kc, a, lda, b, ldb, alpha, beta, c, ldc, mr, nr, nullptr);
       return;
     }
   }
   if constexpr (R == 1) {
-    micro_kernel_rows<Arch, T, 1, NV>(kc, a, b, ldb, alpha, beta, c, ldc, nr, b_copy);
+    micro_kernel_rows<Arch, T, 1, NV>(kc, a, lda, b, ldb, alpha, beta, c, ldc, nr, b_copy);
   } else {
     if (mr == R) {
-      micro_kernel_rows<Arch, T, R, NV>(kc, a, b, ldb, alpha, beta, c, ldc, nr, b_copy);
+      micro_kernel_rows<Arch, T, R, NV>(kc, a, lda, b, ldb, alpha, beta, c, ldc, nr, b_copy);
     } else {
-      micro_kernel<Arch, T, R - 1, NV>(kc, a, b, ldb, alpha, beta, c, ldc, mr, nr, b_copy);
+      micro_kernel<Arch, T, R - 1, NV>(kc, a, lda, b, ldb, alpha, beta, c, ldc, mr, nr, b_copy);
     }
   }
 }
