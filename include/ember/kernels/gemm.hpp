@@ -6,9 +6,10 @@
 //     for each mc-tall row block of A             (ic)   pack A block (mc x kc, once)
 //       threads take disjoint runs of B panels:
 //         for each nc-wide column block of them   (jc)   pack B block (kc x nc, stays in L2)
-//           for each mr-row A sliver             (ir)   A sliver (mr x kc) stays in L1
+//           for each mr-row A sliver             (ir)   A sliver (mr x kc), fetched from L2
 //             for each nr-wide B micro-panel     (jr)   register tile mr x nr
-// (With few B panels, threads take disjoint A slivers instead.) Threads split only the columns or
+// (With few B panels, threads take disjoint A slivers instead; with at most 64 rows of C, B and
+// usually A are read in place, unpacked: direct_b_max_m.) Threads split only the columns or
 // rows of C, never K, and each element of C is one fused multiply-add chain per kc slice, added to
 // C slice after slice in order: results do not depend on the thread count.
 // Shapes where packing cannot pay take the matrix-vector path (one row or one column of C) or the
