@@ -121,14 +121,15 @@ void micro_kernel_rows(std::size_t kc, const T* a, std::size_t lda, const T* b, 
 #pragma GCC unroll 4
         for (std::size_t v = 0; v < NV; ++v) bv[v] = B::load_unaligned(b + v * W);
         if constexpr (decltype(copy_b)::value) {
+          // Store the row, and fetch the same row of the next panel, which the next packing tile
+          // reads: B's rows are ldb apart, too far for the hardware prefetcher, and 8 steps ahead
+          // is shorter than memory's latency (these tiles took 3x their share of 512^3; ember /
+          // oneDNN per round 0.965-0.969 -> 0.976-0.980).
 #pragma GCC unroll 4
-          for (std::size_t v = 0; v < NV; ++v) bv[v].store_unaligned(b_copy + p * NR + v * W);
-          // Also the same row of the next panel, which the next copying tile reads: B's rows are
-          // ldb apart, too far for the hardware prefetcher, and 8 steps ahead is shorter than
-          // memory's latency (these tiles took 3x their share of 512^3; ember / oneDNN per round
-          // 0.965-0.969 -> 0.976-0.980).
-#pragma GCC unroll 4
-          for (std::size_t v = 0; v < NV; ++v) __builtin_prefetch(b + NW + v * W);
+          for (std::size_t v = 0; v < NV; ++v) {
+            bv[v].store_unaligned(b_copy + p * NR + v * W);
+            __builtin_prefetch(b + NW + v * W);
+          }
         }
         // B streams from L2 (packed) or memory (read in place): fetch 8 steps ahead (measured).
 #pragma GCC unroll 4
