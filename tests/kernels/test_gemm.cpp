@@ -279,7 +279,6 @@ TEST_CASE_TEMPLATE("gemm: up to 64 rows, A read in place or packed by its leadin
     for (std::size_t m : ms) {
       for (std::size_t k : ks) {
         for (std::size_t lda : {k + 3, 4096 / sizeof(T) * 2, 2048 / sizeof(T) * 3}) {
-          if (lda < k) continue;
           GemmCase g;
           g.m = m;
           g.n = 40;

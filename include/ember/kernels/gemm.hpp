@@ -9,7 +9,7 @@
 //           for each mr-row A sliver             (ir)   A sliver (mr x kc), fetched from L2
 //             for each nr-wide B micro-panel     (jr)   register tile mr x nr
 // (With few B panels, threads take disjoint A slivers instead; with at most 64 rows of C, B and
-// usually A are read in place, unpacked: direct_b_max_m.) Threads split only the columns or
+// usually A are read in place, unpacked: unpacked_max_m.) Threads split only the columns or
 // rows of C, never K, and each element of C is one fused multiply-add chain per kc slice, added to
 // C slice after slice in order: results do not depend on the thread count.
 // Shapes where packing cannot pay take the matrix-vector path (one row or one column of C) or the
@@ -40,7 +40,7 @@ inline constexpr std::size_t parallel_work = std::size_t(1) << 18;
 // transpose into slivers was 5% of 32 x 128 x 784 (perf), and reading it in place raised that
 // shape from 0.96x to 1.0x oneDNN's speed (AVX2 tile: 0.82x to 0.93x).
 template <class Arch, class T>
-inline constexpr std::size_t direct_b_max_m = 64;
+inline constexpr std::size_t unpacked_max_m = 64;
 
 // Whether the register tile may read its MR rows of A in place, lda apart: not when more than 4
 // fall in one L1 set (sets repeat every 4 KiB). With lda 1024 floats, all 14 rows of an AVX-512
@@ -122,7 +122,7 @@ void gemm_blocked(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std:
   T* const a_block = b_block + detail::gemm_round_up<T>(kc_max * ns_max, line);
   T* const b_edge = a_block + detail::gemm_round_up<T>(mc_max * kc_max, line);
 
-  const bool direct_b = !trans_b && m <= direct_b_max_m<Arch, T>;
+  const bool direct_b = !trans_b && m <= unpacked_max_m<Arch, T>;
   const bool direct_a = direct_b && !trans_a && packed_a == nullptr && rows_spread<Arch, T>(lda);
   for (std::size_t pc = 0; pc < k; pc += KC) {
     const std::size_t kc = k - pc < KC ? k - pc : KC;

@@ -24,11 +24,11 @@ struct GemmBlocking {
 // registers. Sizes target this project's machine (AMD Zen 4: 32 KiB L1d, 1 MiB L2 per core):
 //  - the tile holds mr x (nr / lanes) accumulators, two B vectors and a broadcast A value;
 //  - one packed A micro-panel (mr x kc, up to 28 KiB) is reused while the micro-kernel sweeps
-//    the packed B block (from L1 and L2: the B stream evicts part of it). kc is as deep as that
-//    allows: every kc slice is one more pass over C and, with several threads, one more
-//    fork-join. Measured, 1024^3: kc 512 instead of 256 on 2 threads raised ember / oneDNN (per
-//    round, 20 rounds in one process, three runs each) from 0.86-0.97 to 0.95-1.0; one thread
-//    the same;
+//    the packed B block; the B stream evicts it from L1, so the tile prefetches it from L2. kc is
+//    the deepest that fits 28 KiB: every kc slice is one more pass over C and, with several
+//    threads, one more fork-join. Measured, 1024^3: kc 512 instead of 256 on 2 threads raised
+//    ember / oneDNN (per round, 20 rounds in one process, three runs each) from 0.86-0.97 to
+//    0.95-1.0; one thread the same;
 //  - the packed B block (kc x nc) stays in L2 (about 512 KiB);
 //  - the packed A block (mc x kc) is packed once per kc slice and read from L3.
 template <class T>
