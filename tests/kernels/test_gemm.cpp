@@ -264,15 +264,14 @@ TEST_CASE_TEMPLATE("gemm: shapes crossing the cache blocks (k > KC, m > MC, n > 
   }
 }
 
-TEST_CASE_TEMPLATE("gemm: up to 64 rows, A read in place or packed by its leading dimension", T,
-                   float, double) {
+TEST_CASE_TEMPLATE("gemm: A read in place or packed by its leading dimension", T, float, double) {
   IsaRestore restore;
   std::mt19937 rng(31);
-  // With at most 64 rows the tile reads a non-transposed A in place, unless lda puts more than 4
-  // of a tile's rows in one L1 set: then it packs. lda * sizeof(T) = 8 KiB packs on every ISA;
-  // 6 KiB packs with the 14-row AVX-512 tile. Both sides, with edge slivers, edge panels, one and
-  // two kc slices.
-  const std::size_t ms[] = {3, 14, 29, 64};
+  // The tile reads a non-transposed A in place, unless lda puts more than 4 of a tile's rows in one
+  // L1 set: then it packs. lda * sizeof(T) = 8 KiB packs on every ISA; 6 KiB packs with the 14-row
+  // AVX-512 tile. Both sides, with edge slivers, edge panels, one and two kc slices; B read in
+  // place (up to 64 rows) or packed, by the first sliver's tiles as they run (more rows).
+  const std::size_t ms[] = {3, 14, 29, 64, 100, 250};
   const std::size_t ks[] = {20, 300, 515};
   for (Isa isa : ember::available_isas()) {
     ember::set_isa(isa);
@@ -281,7 +280,7 @@ TEST_CASE_TEMPLATE("gemm: up to 64 rows, A read in place or packed by its leadin
         for (std::size_t lda : {k + 3, 4096 / sizeof(T) * 2, 2048 / sizeof(T) * 3}) {
           GemmCase g;
           g.m = m;
-          g.n = 40;
+          g.n = m > 64 ? 100 : 40;
           g.k = k;
           g.alpha = 1.5;
           g.beta = m % 2 == 0 ? 0.0 : 1.0;

@@ -8,12 +8,13 @@
 //         for each nc-wide column block of them   (jc)   pack B block (kc x nc, stays in L2)
 //           for each mr-row A sliver             (ir)   A sliver (mr x kc), fetched from L2
 //             for each nr-wide B micro-panel     (jr)   register tile mr x nr
-// (With few B panels, threads take disjoint A slivers instead; with at most 64 rows of C, B and
-// usually A are read in place, unpacked: unpacked_max_m.) Threads split only the columns or
-// rows of C, never K, and each element of C is one fused multiply-add chain per kc slice, added to
-// C slice after slice in order: results do not depend on the thread count.
-// Shapes where packing cannot pay take the matrix-vector path (one row or one column of C) or the
-// dot-product path (a small C from A times B^T with a long K: gemm_dot.hpp).
+// (With few B panels, threads take disjoint A slivers instead. A non-transposed A is read in place,
+// unpacked, unless its leading dimension makes its rows collide in L1: rows_spread; so is B with
+// at most unpacked_max_m rows of C.) Threads split only the columns or rows of C, never K, and each
+// element of C is one fused multiply-add chain per kc slice, added to C slice after slice in order:
+// results do not depend on the thread count. Shapes where packing cannot pay take the matrix-vector
+// path (one row or one column of C) or the dot-product path (a small C from A times B^T with a long
+// K: gemm_dot.hpp).
 #pragma once
 
 #include <cstddef>
@@ -36,16 +37,18 @@ namespace gemm_detail {
 inline constexpr std::size_t parallel_work = std::size_t(1) << 18;
 // With at most this many rows of C, B is read in place (no packing) when it is not transposed:
 // packing costs a pass over B that too few A slivers would reuse (measured on Zen 4: 64 rows
-// x 256 x 256 runs about 10% faster unpacked). So is A, when not transposed and rows_spread: its
-// transpose into slivers was 5% of 32 x 128 x 784 (perf), and reading it in place raised that
-// shape from 0.96x to 1.0x oneDNN's speed (AVX2 tile: 0.82x to 0.93x).
+// x 256 x 256 runs about 10% faster unpacked).
 template <class Arch, class T>
 inline constexpr std::size_t unpacked_max_m = 64;
 
-// Whether the register tile may read its MR rows of A in place, lda apart: not when more than 4
-// fall in one L1 set (sets repeat every 4 KiB). With lda 1024 floats, all 14 rows of an AVX-512
-// tile share one 8-way set and evict each other every step: 0.6x the packed path at
-// 64 x 256 x 1024.
+// Whether the register tile reads its MR rows of a non-transposed A in place, lda apart, instead
+// of a packed copy: yes unless more than 4 fall in one L1 set (sets repeat every 4 KiB). Packing A
+// is a transpose from L3 and, with threads, a barrier before the tiles. Reading in place, ember /
+// oneDNN per run (median of 10 rounds, medians of 5-8 runs, Zen 5): 256^3 0.96 -> 1.01,
+// 128 x 784 x 300 0.96 -> 0.99, 1000^3 on 2 threads 0.93 -> 0.99, 600^3 0.99 -> 1.0, 1000^3 and
+// 256 x 1152 x 64 unchanged; 32 x 128 x 784 0.96 -> 1.0 (Zen 4). With lda 1024 floats, all 14 rows
+// of an AVX-512 tile share one set (8-way on Zen 4, 12-way on Zen 5) and evict each other every
+// step: 0.6x the packed path at 64 x 256 x 1024.
 template <class Arch, class T>
 bool rows_spread(std::size_t lda) noexcept {
   unsigned char rows_in_set[64] = {};
@@ -123,7 +126,7 @@ void gemm_blocked(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std:
   T* const b_edge = a_block + detail::gemm_round_up<T>(mc_max * kc_max, line);
 
   const bool direct_b = !trans_b && m <= unpacked_max_m<Arch, T>;
-  const bool direct_a = direct_b && !trans_a && packed_a == nullptr && rows_spread<Arch, T>(lda);
+  const bool direct_a = !trans_a && packed_a == nullptr && rows_spread<Arch, T>(lda);
   for (std::size_t pc = 0; pc < k; pc += KC) {
     const std::size_t kc = k - pc < KC ? k - pc : KC;
     const T beta_pc = pc == 0 ? beta : T(1);

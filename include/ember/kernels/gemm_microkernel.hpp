@@ -78,7 +78,7 @@ inline void store_edge(const T* acc, std::size_t acc_ld, std::size_t mr, std::si
 // R is a template parameter so edge slivers (fewer than MR rows) do only their own work; likewise
 // NV, the vectors per row computed: an edge panel of at most one vector's columns uses one (the
 // same chain per element, so the result does not change).
-// b_copy (full panels and packed A only): when not null, every B row read is also stored there,
+// b_copy (full panels only): when not null, every B row read is also stored there,
 // b_copy[p * NR + j]: the tile packs its B panel as it goes (pack_b's layout), so the B rows are
 // loaded once, while the FMAs run, instead of in a separate pass.
 template <class Arch, class T, std::size_t R, std::size_t NV = params<Arch, T>::nv>
@@ -167,10 +167,14 @@ void micro_kernel_rows(std::size_t kc, const T* a, std::size_t lda, const T* b, 
       }
       for (; p < kc; ++p) step(p);
     };
-    if (lda != 0) {
+    if (b_copy != nullptr) {
+      if (lda != 0) {
+        k_loop(std::true_type{}, std::true_type{});
+      } else {
+        k_loop(std::true_type{}, std::false_type{});
+      }
+    } else if (lda != 0) {
       k_loop(std::false_type{}, std::true_type{});
-    } else if (b_copy != nullptr) {
-      k_loop(std::true_type{}, std::false_type{});
     } else {
       k_loop(std::false_type{}, std::false_type{});
     }
