@@ -17,7 +17,7 @@
 
 namespace {
 
-// More chains than latency x throughput (Zen 4: 4 cycles x 2 pipes), so the FMA units never wait.
+// More chains than latency x throughput (Zen 4 and 5: 4 cycles x 2 pipes): the FMAs never wait.
 constexpr int kChains = 12;
 constexpr std::int64_t kInner = 4096;
 

@@ -21,7 +21,8 @@ struct GemmBlocking {
 };
 
 // Blocking for `lanes` elements of T per vector register (1: scalar code) and `regs` vector
-// registers. Sizes target this project's machine (AMD Zen 4: 32 KiB L1d, 1 MiB L2 per core):
+// registers. Sizes were tuned on AMD Zen 4 (32 KiB L1d, 1 MiB L2 per core); on Zen 5 (48 KiB L1d)
+// other nc and prefetch distances measured no better (benchmarks/results/gemm.md):
 //  - the tile holds mr x (nr / lanes) accumulators, two B vectors and a broadcast A value;
 //  - one packed A micro-panel (mr x kc, up to 28 KiB) is reused while the micro-kernel sweeps
 //    the packed B block; the B stream evicts it from L1, so the tile prefetches it from L2. kc is
