@@ -4,19 +4,20 @@
 // GEMM follows the BLIS/GotoBLAS structure, with the operand roles of a row-major C:
 //   for each kc-deep slice of K                   (pc)
 //     for each mc-tall row block of A             (ic)   pack A block (mc x kc, once)
-//       threads take disjoint runs of B panels:
-//         for each nc-wide column block of them   (jc)   pack B block (kc x nc, stays in L2)
-//           for each mr-row A sliver             (ir)   A sliver (mr x kc), fetched from L2
-//             for each nr-wide B micro-panel     (jr)   register tile mr x nr
-// (With few B panels, threads take disjoint A slivers instead. A non-transposed A is read in place,
-// unpacked, unless its leading dimension makes its rows collide in L1: rows_spread; so is B with
-// at most unpacked_max_m rows of C.) Threads split only the columns or rows of C, never K, and each
-// element of C is one fused multiply-add chain per kc slice, added to C slice after slice in order:
-// results do not depend on the thread count. Shapes where packing cannot pay take the matrix-vector
-// path (one row or one column of C) or the dot-product path (a small C from A times B^T with a long
-// K: gemm_dot.hpp).
+//       for each nc-wide column block of B        (jc)   pack B block (kc x nc, stays in L2)
+//         for each mr-row A sliver               (ir)   A sliver (mr x kc), fetched from L2
+//           for each nr-wide B micro-panel       (jr)   register tile mr x nr
+// Threads either each take a share of the slivers of every block, packing their own A slivers and
+// B blocks (split_rows), or share the packed A block and take disjoint runs of B panels (with few
+// panels, disjoint slivers). A non-transposed A is read in place, unpacked, unless its leading
+// dimension makes its rows collide in L1: rows_spread; so is B with at most unpacked_max_m rows of
+// C. Threads split only the columns or rows of C, never K, and each element of C is one fused
+// multiply-add chain per kc slice, added to C slice after slice in order: results do not depend on
+// the thread count. Shapes where packing cannot pay take the matrix-vector path (one row or one
+// column of C) or the dot-product path (a small C from A times B^T with a long K: gemm_dot.hpp).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <new>
@@ -109,6 +110,31 @@ void pack_a_all(bool trans_a, std::size_t m, std::size_t k, const T* a, std::siz
   }
 }
 
+// Whether each of nt threads takes a share of the slivers of every block of C and packs its own A
+// slivers and its own copy of B (one nc block at a time), rather than all sharing the packed
+// blocks. Split rows, no thread reads what another wrote: the call is one parallel region with no
+// barrier, and no core fetches packed A from another's cache or shares a line of C with it (with
+// a shared block, threads take disjoint panels, and a C row whose length is not a multiple of 64
+// bytes puts a line on both sides of the split). The price is a copy of B per thread. The choice
+// counts tiles per thread, a panel's packing as one tile: rows when they cost at most 5% more than
+// sharing.
+// Measured on Zen 5, 2 threads, GFLOP/s sharing -> rows (one process alternating the two, median
+// of 10 rounds): 1024^3 395 -> 409, 2048^3 399 -> 417, 512^3 379 -> 411, 600^3 365 -> 401,
+// 1024 x 128 x 1024 290 -> 329; with rows everywhere 256^3 437 -> 419 (model: rows cost 10% more)
+// and 256 x 1024 x 1024 415 -> 398 (also 10%). Both ways vary from hour to hour on this VM (the
+// two vCPUs may or may not share a cache); rows never measured slower where chosen.
+template <class Arch, class T>
+bool split_rows(std::size_t nt, std::size_t m, std::size_t n, bool direct_b) noexcept {
+  using P = params<Arch, T>;
+  if (nt == 1) return true;
+  if (nt > detail::gemm_private_b_threads || direct_b) return false;
+  const std::size_t mc = m < P::mc ? m : P::mc, ns = n < P::ns ? n : P::ns;
+  const std::size_t slivers = (mc + P::mr - 1) / P::mr, panels = (ns + P::nr - 1) / P::nr;
+  const std::size_t rows = ((slivers + nt - 1) / nt + 1) * ((n + P::nr - 1) / P::nr);
+  const std::size_t shared = (panels + nt - 1) / nt * (slivers + 1) * ((n + ns - 1) / ns);
+  return rows * 100 <= shared * 105;
+}
+
 // The packed path; scratch holds detail::gemm_scratch_elems(params::blocking, m, n, k) elements.
 template <class Arch, class T>
 void gemm_blocked(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, T alpha,
@@ -116,106 +142,168 @@ void gemm_blocked(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std:
                   std::size_t ldc, T* scratch, const T* packed_a = nullptr) noexcept {
   using P = params<Arch, T>;
   constexpr std::size_t MR = P::mr, NR = P::nr, KC = P::kc, MC = P::mc, NC = P::nc, NS = P::ns;
-  constexpr std::size_t panels_per_nc = NC / NR;
   const std::size_t line = detail::gemm_line_elems<T>();
   const std::size_t kc_max = k < KC ? k : KC;
-  const std::size_t ns_max = detail::gemm_round_up<T>(n < NS ? n : NS, NR);
   const std::size_t mc_max = detail::gemm_round_up<T>(m < MC ? m : MC, MR);
   T* const b_block = align_line<Arch>(scratch);
-  T* const a_block = b_block + detail::gemm_round_up<T>(kc_max * ns_max, line);
-  T* const b_edge = a_block + detail::gemm_round_up<T>(mc_max * kc_max, line);
+  T* const a_block = b_block + detail::gemm_round_up<T>(
+                                   kc_max * detail::gemm_b_region_cols<T>(P::blocking, n), line);
+  T* const b_edge = a_block + detail::gemm_round_up<T>(
+                                  detail::gemm_a_region_rows<T>(P::blocking, m) * kc_max, line);
 
   const bool direct_b = !trans_b && m <= unpacked_max_m<Arch, T>;
   const bool direct_a = !trans_a && packed_a == nullptr && rows_spread<Arch, T>(lda);
+  // Threads, as many as get parallel_work multiply-adds each.
+  const double fit = double(m) * double(n) * double(k) / double(parallel_work);
+  const auto threads = static_cast<std::size_t>(threads_here());
+  const std::size_t nt = fit >= double(threads) ? threads : fit >= 2 ? std::size_t(fit) : 1;
+
+  // The block of C at rows ic.. (mc of them, in `slivers` slivers) and the kc slice at pc.
+  struct Block {
+    std::size_t pc, kc, ic, mc, slivers;
+    std::size_t row(std::size_t s) const noexcept { return ic + s * mc / slivers; }
+  };
+  auto block_at = [&](std::size_t pc, std::size_t ic) {
+    const std::size_t kc = k - pc < KC ? k - pc : KC, mc = m - ic < MC ? m - ic : MC;
+    // Rows split evenly over the fewest slivers of at most MR rows (32 rows: 11, 11, 10, not
+    // 14, 14, 4): every tile keeps enough accumulators busy. Positions depend only on m.
+    return Block{pc, kc, ic, mc, (mc + MR - 1) / MR};
+  };
+  // The block's A slivers s0..s1-1, packed at dst (sliver s at dst + (s - s0) * MR * kc) unless A
+  // is read in place or was packed by the caller; returns where sliver s0 is.
+  auto pack_slivers = [&](const Block& blk, std::size_t s0, std::size_t s1, T* dst) -> const T* {
+    if (packed_a != nullptr) {
+      return packed_a + blk.pc * packed_rows<Arch, T>(m) + blk.ic * blk.kc + s0 * MR * blk.kc;
+    }
+    if (!direct_a) {
+      for (std::size_t s = s0; s < s1; ++s) {
+        pack_a<Arch, T>(trans_a, a, lda, blk.row(s), blk.pc, blk.row(s + 1) - blk.row(s), blk.kc,
+                        dst + (s - s0) * MR * blk.kc);
+      }
+    }
+    return dst;
+  };
+  // Register tile: sliver s of the block, its A packed at as (unless read in place), the B panel
+  // at column j0, packed at bpanel (unless B is read in place). pack_here: a full, non-transposed
+  // panel is read in place and packed by this tile into bpanel (the first sliver's tile does it),
+  // not by pack_panel.
+  auto tile = [&](const Block& blk, const T* as, std::size_t s, std::size_t j0, T* bpanel,
+                  bool pack_here) {
+    const std::size_t i0 = blk.row(s), mr = blk.row(s + 1) - i0;
+    const std::size_t nr = n - j0 < NR ? n - j0 : NR;
+    const T* bp = bpanel;
+    std::size_t bstride = NR;
+    T* b_copy = nullptr;
+    if (direct_b) {
+      bp = nr == NR ? b + blk.pc * ldb + j0 : b_edge;
+      bstride = nr == NR ? ldb : NR;
+    } else if (pack_here && nr == NR) {
+      b_copy = bpanel;
+      bp = b + blk.pc * ldb + j0;
+      bstride = ldb;
+    }
+    micro_kernel<Arch, T>(blk.kc, direct_a ? a + i0 * lda + blk.pc : as, direct_a ? lda : 0, bp,
+                          bstride, alpha, blk.pc == 0 ? beta : T(1), c + i0 * ldc + j0, ldc, mr, nr,
+                          b_copy);
+  };
+  // Packs the B panel at column j0 into bpanel; with fused, only a narrow edge panel (a full one
+  // is packed by its first tile).
+  auto pack_panel = [&](const Block& blk, std::size_t j0, T* bpanel, bool fused) {
+    const std::size_t nr = n - j0 < NR ? n - j0 : NR;
+    if (!direct_b && (!fused || nr < NR)) {
+      pack_b<Arch, T>(trans_b, b, ldb, blk.pc, j0, blk.kc, nr, bpanel);
+    }
+  };
+  // Slivers s0..s1-1 of the block times B panels q0..q1-1 (counted from column j0), one nc block
+  // at a time, each packed at bblk and swept with every sliver.
+  auto sweep = [&](const Block& blk, const T* ablk, std::size_t s0, std::size_t s1, std::size_t j0,
+                   std::size_t q0, std::size_t q1, T* bblk, bool fused) {
+    for (std::size_t qb = q0; qb < q1; qb += NC / NR) {
+      const std::size_t qe = qb + NC / NR < q1 ? qb + NC / NR : q1;
+      for (std::size_t q = qb; q < qe; ++q) {
+        pack_panel(blk, j0 + q * NR, bblk + (q - qb) * blk.kc * NR, fused);
+      }
+      for (std::size_t s = s0; s < s1; ++s) {
+        for (std::size_t q = qb; q < qe; ++q) {
+          tile(blk, ablk + (s - s0) * MR * blk.kc, s, j0 + q * NR, bblk + (q - qb) * blk.kc * NR,
+               fused && s == s0);
+        }
+      }
+    }
+  };
+  const std::size_t all_panels = (n + NR - 1) / NR;
+
+  if (split_rows<Arch, T>(nt, m, n, direct_b)) {
+    // Thread t: its share of the slivers of every block, packed in its own part of the A region,
+    // and B one nc block at a time in its own part of the B region (gemm_a_region_rows and
+    // gemm_b_region_cols reserve them). No thread writes where another reads, at any time.
+    const std::size_t b_stride = kc_max * detail::gemm_round_up<T>(n < NC ? n : NC, NR);
+    const std::size_t a_stride = (mc_max / MR + nt - 1) / nt * MR * kc_max;
+    parallel_for(0, nt, 1, [&](std::size_t lo, std::size_t hi) {
+      for (std::size_t t = lo; t < hi; ++t) {
+        for (std::size_t pc = 0; pc < k; pc += KC) {
+          for (std::size_t ic = 0; ic < m; ic += MC) {
+            const Block blk = block_at(pc, ic);
+            const std::size_t s0 = blk.slivers * t / nt, s1 = blk.slivers * (t + 1) / nt;
+            if (s0 == s1) continue;
+            T* bmine = b_block + t * b_stride;
+            T* amine = a_block + t * a_stride;
+            if (direct_b && n % NR != 0) {  // one thread only (split_rows)
+              pack_b<Arch, T>(false, b, ldb, pc, n / NR * NR, blk.kc, n % NR, b_edge);
+            }
+            sweep(blk, pack_slivers(blk, s0, s1, amine), s0, s1, 0, 0, all_panels, bmine, !trans_b);
+          }
+        }
+      }
+    });
+    return;
+  }
+
+  // Threads share the packed blocks: A packed once per block by all of them, then each takes
+  // disjoint B panels (or, with few panels, disjoint slivers).
   for (std::size_t pc = 0; pc < k; pc += KC) {
-    const std::size_t kc = k - pc < KC ? k - pc : KC;
-    const T beta_pc = pc == 0 ? beta : T(1);
     if (direct_b && n % NR != 0) {
       const std::size_t j0 = n / NR * NR;
-      pack_b<Arch, T>(false, b, ldb, pc, j0, kc, n - j0, b_edge);
+      pack_b<Arch, T>(false, b, ldb, pc, j0, k - pc < KC ? k - pc : KC, n - j0, b_edge);
     }
     for (std::size_t ic = 0; ic < m; ic += MC) {
-      const std::size_t mc = m - ic < MC ? m - ic : MC;
-      // Rows split evenly over the fewest slivers of at most MR rows (32 rows: 11, 11, 10, not
-      // 14, 14, 4): every tile keeps enough accumulators busy. Positions depend only on m.
-      const std::size_t slivers = (mc + MR - 1) / MR;
-      auto sliver_row = [&](std::size_t s) { return ic + s * mc / slivers; };
-      // Pack the A block once per (pc, ic): it is the costlier pack (a transpose when A is not).
-      // A caller-packed A (pack_a_all) is read in place, and so is A itself when direct_a.
-      const T* ablk = a_block;
-      if (packed_a != nullptr) {
-        ablk = packed_a + pc * packed_rows<Arch, T>(m) + ic * kc;
-      } else if (!direct_a) {
+      const Block blk = block_at(pc, ic);
+      const std::size_t kc = blk.kc, slivers = blk.slivers;
+      const T* ablk = pack_slivers(blk, 0, 0, a_block);
+      if (packed_a == nullptr && !direct_a) {
         parallel_for(0, slivers, parallel_work / (MR * kc * 16) + 1,
                      [&](std::size_t lo, std::size_t hi) {
-                       for (std::size_t s = lo; s < hi; ++s) {
-                         const std::size_t i0 = sliver_row(s);
-                         pack_a<Arch, T>(trans_a, a, lda, i0, pc, sliver_row(s + 1) - i0, kc,
-                                         a_block + s * MR * kc);
-                       }
+                       pack_slivers(blk, lo, hi, a_block + lo * MR * kc);
                      });
       }
       for (std::size_t js = 0; js < n; js += NS) {
         const std::size_t ns = n - js < NS ? n - js : NS;
         const std::size_t panels = (ns + NR - 1) / NR;
-        // Register tile (sliver s, panel q of this pass). pack_here: a full, non-transposed panel
-        // is read in place and packed by this tile (the first sliver's), not by pack_panels.
-        auto tile = [&](std::size_t s, std::size_t q, bool pack_here) {
-          const std::size_t i0 = sliver_row(s), mr = sliver_row(s + 1) - i0;
-          const std::size_t j0 = js + q * NR, nr = n - j0 < NR ? n - j0 : NR;
-          const T* bp = b_block + q * kc * NR;
-          std::size_t bstride = NR;
-          T* b_copy = nullptr;
-          if (direct_b) {
-            bp = nr == NR ? b + pc * ldb + j0 : b_edge;
-            bstride = nr == NR ? ldb : NR;
-          } else if (pack_here && nr == NR) {
-            b_copy = b_block + q * kc * NR;
-            bp = b + pc * ldb + j0;
-            bstride = ldb;
-          }
-          const T* as = direct_a ? a + i0 * lda + pc : ablk + s * MR * kc;
-          micro_kernel<Arch, T>(kc, as, direct_a ? lda : 0, bp, bstride, alpha, beta_pc,
-                                c + i0 * ldc + j0, ldc, mr, nr, b_copy);
-        };
-        // Packs panels q0..q1-1; with fused, only a narrow edge panel (the full ones are packed by
-        // their first tile).
-        auto pack_panels = [&](std::size_t q0, std::size_t q1, bool fused) {
-          if (direct_b) return;
-          for (std::size_t q = q0; q < q1; ++q) {
-            const std::size_t j0 = js + q * NR, nr = n - j0 < NR ? n - j0 : NR;
-            if (!fused || nr < NR)
-              pack_b<Arch, T>(trans_b, b, ldb, pc, j0, kc, nr, b_block + q * kc * NR);
-          }
-        };
         // Split the panels unless there are too few for the threads to share them about evenly
         // (then the slivers are split). Measured, Linear(3136, 128) at batch 64 (4 panels, 5
         // slivers) on 2 threads: 0.67 ms splitting slivers, whose B panels one thread packs
         // while the other waits, 0.39 ms splitting panels (1 thread: 0.56 ms).
-        const auto nt = static_cast<std::size_t>(get_num_threads());
         if (panels >= 8 || (panels + nt - 1) / nt * slivers <= (slivers + nt - 1) / nt * panels) {
           // Threads take disjoint runs of B panels: each packs its own panels, nc columns at a
           // time (they stay in its L2), and sweeps them with every A sliver. One parallel region.
-          parallel_for(0, panels, parallel_work / (mc * kc * NR) + 1,
+          parallel_for(0, panels, parallel_work / (blk.mc * kc * NR) + 1,
                        [&](std::size_t lo, std::size_t hi) {
-                         for (std::size_t q0 = lo; q0 < hi; q0 += panels_per_nc) {
-                           const std::size_t q1 = q0 + panels_per_nc < hi ? q0 + panels_per_nc : hi;
-                           pack_panels(q0, q1, !trans_b);
-                           for (std::size_t s = 0; s < slivers; ++s) {
-                             for (std::size_t q = q0; q < q1; ++q) tile(s, q, s == 0 && !trans_b);
-                           }
-                         }
+                         sweep(blk, ablk, 0, slivers, js, lo, hi, b_block + lo * kc * NR, !trans_b);
                        });
         } else {
           // Few columns: pack them once, and threads take disjoint A slivers.
           parallel_for(0, panels, parallel_work / (kc * NR * 8) + 1,
-                       [&](std::size_t lo, std::size_t hi) { pack_panels(lo, hi, false); });
-          parallel_for(0, slivers, parallel_work / (MR * ns * kc) + 1,
                        [&](std::size_t lo, std::size_t hi) {
-                         for (std::size_t s = lo; s < hi; ++s) {
-                           for (std::size_t q = 0; q < panels; ++q) tile(s, q, false);
-                         }
+                         for (std::size_t q = lo; q < hi; ++q)
+                           pack_panel(blk, js + q * NR, b_block + q * kc * NR, false);
                        });
+          parallel_for(
+              0, slivers, parallel_work / (MR * ns * kc) + 1, [&](std::size_t lo, std::size_t hi) {
+                for (std::size_t s = lo; s < hi; ++s) {
+                  for (std::size_t q = 0; q < panels; ++q)
+                    tile(blk, ablk + s * MR * kc, s, js + q * NR, b_block + q * kc * NR, false);
+                }
+              });
         }
       }
     }

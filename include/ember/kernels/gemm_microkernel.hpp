@@ -114,9 +114,9 @@ void micro_kernel_rows(std::size_t kc, const T* a, std::size_t lda, const T* b, 
     }
     // The k loop, with or without the B copy, A packed or in place (compile-time choices: no test
     // per step).
-    auto k_loop = [&](auto copy_b, auto direct_a) {
+    auto k_loop = [&](auto copy_b, auto direct_a) __attribute__((always_inline)) {
       constexpr bool direct = decltype(direct_a)::value;
-      auto step = [&](std::size_t p) {
+      auto step = [&](std::size_t p) __attribute__((always_inline)) {
         B bv[NV];
 #pragma GCC unroll 4
         for (std::size_t v = 0; v < NV; ++v) bv[v] = B::load_unaligned(b + v * W);

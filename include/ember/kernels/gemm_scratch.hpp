@@ -60,23 +60,44 @@ static constexpr std::size_t gemm_round_up(std::size_t x, std::size_t to) noexce
   return (x + to - 1) / to * to;
 }
 
+// Up to this many threads, a GEMM may give each thread its own B block (kc x nc) and its own part
+// of the A block in the scratch space, to split the rows of C (gemm.hpp, split_rows); with more,
+// threads share the packed blocks.
+inline constexpr std::size_t gemm_private_b_threads = 4;
+
 // Elements per 64-byte line: every scratch region starts on a cache line.
 template <class T>
 static constexpr std::size_t gemm_line_elems() noexcept {
   return 64 / sizeof(T) > 0 ? 64 / sizeof(T) : 1;
 }
 
-// Scratch one GEMM with blocking `b` uses: packed B pass (kc x ns), packed A block (mc x kc) and
-// one packed edge panel of B (kc x nr), each on its own cache line, plus slack to align the base.
+// Columns of the packed B region: one pass shared by the threads (ns), or one block (nc) for
+// each of gemm_private_b_threads, whichever is wider.
+template <class T>
+static constexpr std::size_t gemm_b_region_cols(const GemmBlocking& b, std::size_t n) noexcept {
+  const std::size_t pass = gemm_round_up<T>(n < b.ns ? n : b.ns, b.nr);
+  const std::size_t block = gemm_round_up<T>(n < b.nc ? n : b.nc, b.nr);
+  return pass > gemm_private_b_threads * block ? pass : gemm_private_b_threads * block;
+}
+
+// Rows of the packed A region: one block (mc), whose slivers threads either share or divide, each
+// its share rounded up to whole slivers (up to gemm_private_b_threads).
+template <class T>
+static constexpr std::size_t gemm_a_region_rows(const GemmBlocking& b, std::size_t m) noexcept {
+  return gemm_round_up<T>(m < b.mc ? m : b.mc, b.mr) + (gemm_private_b_threads - 1) * b.mr;
+}
+
+// Scratch one GEMM with blocking `b` uses: packed B region (kc x gemm_b_region_cols), packed A
+// region (gemm_a_region_rows x kc) and one packed edge panel of B (kc x nr), each on its own cache
+// line, plus slack to align the base.
 template <class T>
 static constexpr std::size_t gemm_scratch_elems(const GemmBlocking& b, std::size_t m, std::size_t n,
                                                 std::size_t k) noexcept {
   if (m == 0 || n == 0 || k == 0) return 0;
   const std::size_t line = gemm_line_elems<T>();
   const std::size_t kc = k < b.kc ? k : b.kc;
-  const std::size_t nc = gemm_round_up<T>(n < b.ns ? n : b.ns, b.nr);
-  const std::size_t mc = gemm_round_up<T>(m < b.mc ? m : b.mc, b.mr);
-  return gemm_round_up<T>(kc * nc, line) + gemm_round_up<T>(mc * kc, line) +
+  return gemm_round_up<T>(kc * gemm_b_region_cols<T>(b, n), line) +
+         gemm_round_up<T>(gemm_a_region_rows<T>(b, m) * kc, line) +
          gemm_round_up<T>(kc * b.nr, line) + line;
 }
 
@@ -84,10 +105,11 @@ static constexpr std::size_t gemm_scratch_elems(const GemmBlocking& b, std::size
 
 // Elements of T that `scratch` must hold for gemm<T>(..., m, n, k, ..., scratch) (and for each call
 // of gemm_strided_batched with the same m, n, k: batches reuse it one after another). An upper
-// bound valid for every ISA and every thread count: there is no per-thread space, threads pack
-// disjoint parts of one shared A block and one shared B pass. Bounded by the cache blocks, not by
-// the problem (at most about 6 MiB for float, 9 MiB for double). Passing scratch == nullptr makes
-// the call allocate (64-byte aligned) and free its own. The pointer needs only T's alignment.
+// bound valid for every ISA and every thread count: threads pack disjoint parts of one A block,
+// and either one shared B pass or (up to gemm_private_b_threads) one B block each, whose space is
+// reserved whatever the thread count. Bounded by the cache blocks, not by the problem (at most
+// about 6 MiB for float, 9 MiB for double). Passing scratch == nullptr makes the call allocate
+// (64-byte aligned) and free its own. The pointer needs only T's alignment.
 template <class T>
 static constexpr std::size_t gemm_scratch_size(std::size_t m, std::size_t n,
                                                std::size_t k) noexcept {

@@ -43,6 +43,15 @@ inline int get_num_threads() noexcept {
 #endif
 }
 
+// Threads a parallel_for started here may use: get_num_threads(), or 1 inside a parallel region
+// (where parallel_for runs inline).
+inline int threads_here() noexcept {
+#if EMBER_HAS_OPENMP
+  if (omp_in_parallel()) return 1;
+#endif
+  return get_num_threads();
+}
+
 // Calls fn(chunk_begin, chunk_end) over disjoint chunks covering [begin, end). Uses at most
 // (end - begin) / grain threads, so tiny ranges never pay for a parallel region. fn must not throw.
 template <class F>
