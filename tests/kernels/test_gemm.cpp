@@ -498,10 +498,9 @@ TEST_CASE_TEMPLATE("gemm: 1 to 5 threads, rows split or packed blocks shared", T
   std::mt19937 rng(5);
   // With up to 4 threads, each may take a share of C's rows and pack its own copy of B, or all
   // share the packed blocks (whichever costs fewer tiles with the ISA's tile; 5 threads always
-  // share). The shapes take both ways at 2, 3 and 4 threads on every ISA but SSE2 in double (no
-  // shape here shares at 4 threads there): one over two mc blocks (M > MC), one over two kc
-  // slices, one with B read in place and an edge panel (by 1 thread; more share). 1 thread's
-  // result is checked against the reference, the others bitwise against it.
+  // share). On every ISA the shapes take both ways at 2, 3 and 4 threads: one over two mc blocks
+  // (M > MC), one over two kc slices, one with B read in place and an edge panel (by 1 thread; more
+  // share). 1 thread's result is checked against the reference, the others bitwise against it.
   struct Shape {
     std::size_t m, n, k;
   };

@@ -115,16 +115,23 @@ void pack_a_all(bool trans_a, std::size_t m, std::size_t k, const T* a, std::siz
 // blocks. Split rows, no thread reads what another wrote: the call is one parallel region with no
 // barrier, and no core fetches packed A from another's cache or shares a line of C with it (with
 // a shared block, threads take disjoint panels, and a C row whose length is not a multiple of 64
-// bytes puts a line on both sides of the split). The price is a copy of B per thread. The choice
-// counts tiles per thread, a panel's packing as one tile: rows when they cost at most 5% more than
-// sharing.
-// Measured on Zen 5, 2 threads, GFLOP/s sharing -> rows (one process alternating the two, median
-// of 10 rounds): 1024^3 395 -> 409, 2048^3 399 -> 417, 512^3 379 -> 411, 600^3 365 -> 401,
-// 1024 x 128 x 1024 290 -> 329; with rows everywhere 256^3 437 -> 419 (model: rows cost 10% more)
-// and 256 x 1024 x 1024 415 -> 398 (also 10%). Both ways vary from hour to hour on this VM (the
-// two vCPUs may or may not share a cache); rows never measured slower where chosen.
+// bytes puts a line on both sides of the split). The price is a copy of B per thread.
+//
+// The choice counts tiles per thread, a panel's packing as one tile: rows when they cost at most
+// 3% more than sharing, or 6% when the threads would share a packed A (packs_a: a barrier after
+// packing it, and half of it read from the other core's cache). One thread always takes this
+// path; B read in place (at most unpacked_max_m rows) never splits rows over threads (few slivers,
+// and one buffer for its edge panel).
+//
+// Measured on Zen 5, 2 threads: rows / sharing, per round in one process (median of 20 rounds,
+// two or three processes), with the tiles rows cost more by the count above:
+//  - 1024^3 (1.3% more) 1.01-1.03, 2048^3 (1.4%) 1.04-1.06, 600^3 (0.7% fewer) 1.07-1.15,
+//    1024 x 128 x 1024 (1.3%) 1.16-1.24, 512^3 with A packed (5.3%) 0.99-1.02: rows;
+//  - 128 x 784 x 300 with A read in place (4.9%) 0.90-0.97, 256^3 (10%) 0.96: sharing.
+// Details in benchmarks/results/gemm.md.
 template <class Arch, class T>
-bool split_rows(std::size_t nt, std::size_t m, std::size_t n, bool direct_b) noexcept {
+bool split_rows(std::size_t nt, std::size_t m, std::size_t n, bool packs_a,
+                bool direct_b) noexcept {
   using P = params<Arch, T>;
   if (nt == 1) return true;
   if (nt > detail::gemm_private_b_threads || direct_b) return false;
@@ -132,7 +139,7 @@ bool split_rows(std::size_t nt, std::size_t m, std::size_t n, bool direct_b) noe
   const std::size_t slivers = (mc + P::mr - 1) / P::mr, panels = (ns + P::nr - 1) / P::nr;
   const std::size_t rows = ((slivers + nt - 1) / nt + 1) * ((n + P::nr - 1) / P::nr);
   const std::size_t shared = (panels + nt - 1) / nt * (slivers + 1) * ((n + ns - 1) / ns);
-  return rows * 100 <= shared * 105;
+  return rows * 100 <= shared * (packs_a ? 106 : 103);
 }
 
 // The packed path; scratch holds detail::gemm_scratch_elems(params::blocking, m, n, k) elements.
@@ -233,7 +240,7 @@ void gemm_blocked(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std:
   };
   const std::size_t all_panels = (n + NR - 1) / NR;
 
-  if (split_rows<Arch, T>(nt, m, n, direct_b)) {
+  if (split_rows<Arch, T>(nt, m, n, !direct_a && packed_a == nullptr, direct_b)) {
     // Thread t: its share of the slivers of every block, packed in its own part of the A region,
     // and B one nc block at a time in its own part of the B region (gemm_a_region_rows and
     // gemm_b_region_cols reserve them). No thread writes where another reads, at any time.
