@@ -140,10 +140,9 @@ void check_gemm_result(const GemmCase& g, const Operands<T>& ops, const std::vec
   }
 }
 
+// The GEMM of g on ops's A and B, into c (laid out as ops.c).
 template <class T>
-void run_gemm_case(const GemmCase& g, std::mt19937& rng) {
-  Operands<T> ops(g, rng);
-  const std::vector<T> before = ops.c;
+void call_gemm(const GemmCase& g, const Operands<T>& ops, std::vector<T>& c) {
   std::vector<T> scratch;
   T* scratch_ptr = nullptr;
   if (g.caller_scratch) {
@@ -152,8 +151,15 @@ void run_gemm_case(const GemmCase& g, std::mt19937& rng) {
     scratch_ptr = scratch.data() + g.offset;
   }
   ember::kernels::gemm<T>(g.ta, g.tb, g.m, g.n, g.k, T(g.alpha), ops.a.data() + g.offset, ops.lda,
-                          ops.b.data() + g.offset, ops.ldb, T(g.beta), ops.c.data() + g.offset,
-                          ops.ldc, scratch_ptr);
+                          ops.b.data() + g.offset, ops.ldb, T(g.beta), c.data() + g.offset, ops.ldc,
+                          scratch_ptr);
+}
+
+template <class T>
+void run_gemm_case(const GemmCase& g, std::mt19937& rng) {
+  Operands<T> ops(g, rng);
+  const std::vector<T> before = ops.c;
+  call_gemm<T>(g, ops, ops.c);
   check_gemm_result<T>(g, ops, before, ops.c, describe(g));
 }
 
@@ -525,12 +531,8 @@ TEST_CASE_TEMPLATE("gemm: 1 to 5 threads, rows split or packed blocks shared", T
         std::vector<T> one;
         for (int nt = 1; nt <= 5; ++nt) {
           ember::set_num_threads(nt);
-          std::vector<T> c = before, scratch;
-          if (g.caller_scratch) scratch.resize(ember::kernels::gemm_scratch_size<T>(g.m, g.n, g.k));
-          ember::kernels::gemm<T>(g.ta, g.tb, g.m, g.n, g.k, T(g.alpha), ops.a.data() + g.offset,
-                                  ops.lda, ops.b.data() + g.offset, ops.ldb, T(g.beta),
-                                  c.data() + g.offset, ops.ldc,
-                                  g.caller_scratch ? scratch.data() : nullptr);
+          std::vector<T> c = before;
+          call_gemm<T>(g, ops, c);
           if (nt == 1) {
             check_gemm_result<T>(g, ops, before, c, describe(g));
             one = c;

@@ -17,7 +17,6 @@
 // column of C) or the dot-product path (a small C from A times B^T with a long K: gemm_dot.hpp).
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <new>
@@ -124,7 +123,7 @@ void pack_a_all(bool trans_a, std::size_t m, std::size_t k, const T* a, std::siz
 // and one buffer for its edge panel).
 //
 // Measured on Zen 5, 2 threads: rows / sharing, per round in one process (median of 20 rounds,
-// two or three processes), with the tiles rows cost more by the count above:
+// two or three processes); in brackets, how many more tiles rows cost by that count:
 //  - 1024^3 (1.3% more) 1.01-1.03, 2048^3 (1.4%) 1.04-1.06, 600^3 (0.7% fewer) 1.07-1.15,
 //    1024 x 128 x 1024 (1.3%) 1.16-1.24, 512^3 with A packed (5.3%) 0.99-1.02: rows;
 //  - 128 x 784 x 300 with A read in place (4.9%) 0.90-0.97, 256^3 (10%) 0.96: sharing.
