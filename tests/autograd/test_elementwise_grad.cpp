@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <limits>
 #include <string>
@@ -155,4 +156,28 @@ TEST_CASE("gradcheck reports the worst element when a backward is wrong") {
   CHECK(r.message ==
         "gradcheck: Jacobian mismatch for input 0 element [1] and output element [1]: analytic 3, "
         "numeric 6 (abs error 3, allowed 0.00601)");
+}
+
+TEST_CASE("gradcheck fast mode: passes correct gradients, catches a wrong one, restores inputs") {
+  Tensor<double> x = ember::tensor<double>({1.0, 3.0, -2.0}).requires_grad_();
+  Tensor<double> y = ember::tensor<double>({0.5, -1.5, 2.5}).requires_grad_();
+  const auto good = ember::gradcheck(
+      [](const Inputs& in) { return in[0].mul(in[1]).exp().add(in[0].mul(in[0])); }, {x, y}, 1e-6,
+      1e-5, 1e-3, /*fast_mode=*/true);
+  CHECK_MESSAGE(good.ok, good.message);
+  const auto bad = ember::gradcheck([](const Inputs& in) { return WrongSquare::apply(in[0]); }, {x},
+                                    1e-6, 1e-5, 1e-3, /*fast_mode=*/true);
+  CHECK(!bad.ok);
+  // The wrong backward gives half the derivative, so the analytic projection is half the numeric
+  // one (the message prints 6 significant digits).
+  double analytic = 0, numeric = 0;
+  REQUIRE(std::sscanf(bad.message.c_str(),
+                      "gradcheck (fast mode): mismatch for input 0: v^T J u analytic %lf, "
+                      "numeric %lf",
+                      &analytic, &numeric) == 2);
+  CHECK(analytic == doctest::Approx(numeric / 2).epsilon(1e-5));
+  CHECK(x.data()[0] == 1.0);
+  CHECK(x.data()[1] == 3.0);
+  CHECK(x.data()[2] == -2.0);
+  CHECK(y.data()[1] == -1.5);
 }
