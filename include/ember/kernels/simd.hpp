@@ -11,3 +11,12 @@
 #endif
 
 #include <xsimd/xsimd.hpp>
+
+// EMBER_FLATTEN: every call inside the function is inlined, for the loops that apply a function
+// per vector (map1, fold_row, ...). g++ 12 kept vmath::exp out of line, called once per vector on
+// every ISA: each call reloaded its constants, and no two vectors' polynomials overlapped.
+#if defined(__GNUC__) || defined(__clang__)
+#define EMBER_FLATTEN __attribute__((flatten))
+#else
+#define EMBER_FLATTEN
+#endif

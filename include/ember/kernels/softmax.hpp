@@ -29,8 +29,8 @@ T max_nan_scalar(T a, T b) noexcept {
 // Folds f(x[c]) over one row with combine(acc, value), starting from `identity`. Padding lanes of
 // the last partial vector hold `pad`, chosen so that f(pad) is the identity.
 template <class Arch, class T, class F, class Combine>
-T fold_row(std::size_t cols, const T* x, T identity, T pad, const F& f,
-           const Combine& combine) noexcept {
+EMBER_FLATTEN T fold_row(std::size_t cols, const T* x, T identity, T pad, const F& f,
+                         const Combine& combine) noexcept {
   if constexpr (is_scalar_arch<Arch>) {
     T acc = identity;
     for (std::size_t c = 0; c < cols; ++c) acc = combine(acc, f(x[c]));

@@ -40,7 +40,7 @@ constexpr std::size_t width() noexcept {
 
 // y[i] = f(x[i]) for i in [lo, hi); f maps a batch (or, for the scalar arch, a T) to the same.
 template <class Arch, class T, class F>
-void map1(std::size_t lo, std::size_t hi, const T* x, T* y, const F& f) noexcept {
+EMBER_FLATTEN void map1(std::size_t lo, std::size_t hi, const T* x, T* y, const F& f) noexcept {
   if constexpr (is_scalar_arch<Arch>) {
     for (std::size_t i = lo; i < hi; ++i) y[i] = f(x[i]);
   } else {
@@ -59,7 +59,8 @@ void map1(std::size_t lo, std::size_t hi, const T* x, T* y, const F& f) noexcept
 
 // y[i] = f(a[i], b[i]) for i in [lo, hi).
 template <class Arch, class T, class F>
-void map2(std::size_t lo, std::size_t hi, const T* a, const T* b, T* y, const F& f) noexcept {
+EMBER_FLATTEN void map2(std::size_t lo, std::size_t hi, const T* a, const T* b, T* y,
+                        const F& f) noexcept {
   if constexpr (is_scalar_arch<Arch>) {
     for (std::size_t i = lo; i < hi; ++i) y[i] = f(a[i], b[i]);
   } else {
