@@ -179,5 +179,7 @@ TEST_CASE("gradcheck fast mode: passes correct gradients, catches a wrong one, r
   CHECK(x.data()[0] == 1.0);
   CHECK(x.data()[1] == 3.0);
   CHECK(x.data()[2] == -2.0);
+  CHECK(y.data()[0] == 0.5);
   CHECK(y.data()[1] == -1.5);
+  CHECK(y.data()[2] == 2.5);
 }
