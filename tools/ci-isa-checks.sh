@@ -20,7 +20,7 @@ tests=$(ls build-tests/tests/kernels_test_* 2>/dev/null | grep -v '\.cmake$' || 
 [ -n "$tests" ] || fail "no build-tests/tests/kernels_test_* executables; run ./tools/run-tests.sh first"
 
 # The aarch64 cross build (section 2) runs in the background while qemu emulates the x86 CPUs:
-# built after them, it kept one core idle, and this script took 311 s instead of 250.
+# built after them, it kept one core idle, and this step took 311 s in CI instead of 273.
 mkdir -p build-aarch64
 (cmake -S . -B build-aarch64 -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/aarch64-linux-gnu.cmake \
   -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE=-O2 -DEMBER_BUILD_BENCHMARKS=OFF \
